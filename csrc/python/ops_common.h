@@ -1,0 +1,50 @@
+// Argument handling shared by the op bindings: operands that may be Python scalars, PyTorch's
+// type promotion, output allocation, the in-place rules, and running an ElemIter kernel.
+#pragma once
+#include <initializer_list>
+
+#include "core/dispatch.h"
+#include "core/iter_build.h"
+#include "python/bindings.h"
+
+namespace ember::py_bind {
+
+// A tensor or a Python scalar (bool/int/float, NumPy scalars included). Scalars take part in
+// type promotion at the lowest priority, as PyTorch's wrapped numbers do.
+struct Operand {
+  Tensor tensor;         // defined for tensors
+  py::object scalar;     // set for scalars
+  int scalar_kind = -1;  // 0 bool, 1 int, 2 float
+  bool is_scalar() const { return scalar_kind >= 0; }
+};
+
+Operand to_operand(const char* op, py::handle h);
+
+// PyTorch's result_type: dimensioned tensors first, then 0-d tensors, then scalars; a lower
+// priority class only matters when its category (bool < integer < floating) is higher.
+DType result_type(std::initializer_list<const Operand*> ops);
+std::string describe(const Operand& o);  // "float32 tensor of shape (2, 3)" / "int scalar"
+
+// The device all tensor operands share; RuntimeError naming the op when they differ.
+Device common_device(const char* op, std::initializer_list<const Operand*> ops);
+
+// The operand as a tensor of `dtype` on `device` (scalars become 0-d tensors).
+Tensor materialize(const Operand& o, DType dtype, Device device);
+
+// Output of an elementwise op over same-shaped inputs: keeps their common memory layout when
+// every input has the same strides and is dense (so a.T + b.T stays fast), else row-major.
+Tensor alloc_like_inputs(const Shape& shape, DType dtype, Device device,
+                         std::initializer_list<const Tensor*> inputs);
+
+// In-place ops write `result` dtype values into `self`: PyTorch refuses a float result into an
+// integer tensor, and a broadcast that would change self's shape.
+void check_inplace(const char* op, const Tensor& self, const Shape& result_shape,
+                   DType result_dtype);
+
+// Runs an elementwise kernel, releasing the GIL when the work is large enough to matter.
+void run_elementwise(const DispatchTable<ElemFn>& table, const ElemIter& it, Device device);
+
+// Gives the inputs their own copy when one partially overlaps the in-place output.
+Tensor unalias(const Tensor& out, const Tensor& in);
+
+}  // namespace ember::py_bind

@@ -1,0 +1,1 @@
+"""Ops by family. Each module defines functions and attaches the Tensor methods it owns."""

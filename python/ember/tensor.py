@@ -1,0 +1,537 @@
+"""The user-facing Tensor: a thin Python object over ``ember._C.Tensor``.
+
+Operators call straight into ``_C`` (no intermediate Python frames), which keeps the overhead
+of ``a + b`` on tiny tensors below a microsecond. Ops with more Python-side logic live in
+``ember.ops.*`` and are attached to Tensor as methods there. Autograd will add
+``requires_grad``/``grad``/``grad_fn`` slots and route differentiable ops through Functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from . import _C
+from ._device import device, to_device
+from ._dtype import BY_CODE, bfloat16, bool_, dtype, float16, float32, float64, int32, int64
+from ._dtype import to_dtype as _to_dtype
+
+_new = object.__new__
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple of ints (PyTorch's torch.Size)."""
+
+    def numel(self) -> int:
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __repr__(self) -> str:
+        return f"ember.Size({list(self)})"
+
+
+def _wrap(c: _C.Tensor) -> Tensor:
+    t = _new(Tensor)
+    t._c = c
+    return t
+
+
+def _sizes(args: tuple[Any, ...], op: str) -> tuple[int, ...]:
+    """Sizes given as varargs ``f(2, 3)`` or as one sequence ``f((2, 3))``."""
+    if len(args) == 1 and not isinstance(args[0], int):
+        s = args[0]
+        if isinstance(s, Tensor):
+            s = s.tolist()
+        if not isinstance(s, Sequence):
+            raise TypeError(f"[{op}] expected sizes as ints or a sequence of ints, got {s!r}")
+        return tuple(s)
+    return args
+
+
+def _c(x: Any) -> Any:
+    """The _C.Tensor inside an ember Tensor; anything else unchanged."""
+    return x._c if isinstance(x, Tensor) else x
+
+
+class Tensor:
+    """An n-dimensional array on a device, with NumPy broadcasting and PyTorch semantics."""
+
+    __slots__ = ("_c", "__weakref__")
+    __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected operators
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("[Tensor] use ember.tensor(data), ember.empty(...) or ember.zeros(...)")
+
+    # ---- metadata ---------------------------------------------------------------------------
+    @property
+    def shape(self) -> Size:
+        return Size(self._c.shape)
+
+    @property
+    def dtype(self) -> dtype:
+        return BY_CODE[self._c.dtype_code]
+
+    @property
+    def device(self) -> device:
+        return device(self._c.device)
+
+    @property
+    def ndim(self) -> int:
+        return self._c.ndim
+
+    @property
+    def is_cuda(self) -> bool:
+        return self._c.is_cuda
+
+    @property
+    def is_cpu(self) -> bool:
+        return not self._c.is_cuda
+
+    @property
+    def T(self) -> Tensor:
+        """All dims reversed (the transpose for 2-D)."""
+        n = self._c.ndim
+        return _wrap(self._c.permute(tuple(range(n - 1, -1, -1))))
+
+    @property
+    def mT(self) -> Tensor:
+        """The last two dims swapped (batched matrix transpose)."""
+        if self._c.ndim < 2:
+            raise ValueError(f"[mT] needs at least 2 dims, got shape {tuple(self.shape)}")
+        return _wrap(self._c.transpose(-2, -1))
+
+    def dim(self) -> int:
+        return self._c.ndim
+
+    def numel(self) -> int:
+        return self._c.numel
+
+    def nelement(self) -> int:
+        return self._c.numel
+
+    def element_size(self) -> int:
+        return self._c.itemsize
+
+    def size(self, dim: int | None = None) -> Any:
+        shape = self._c.shape
+        if dim is None:
+            return Size(shape)
+        return shape[_wrap_dim("size", dim, len(shape), shape)]
+
+    def stride(self, dim: int | None = None) -> Any:
+        strides = self._c.strides
+        if dim is None:
+            return strides
+        return strides[_wrap_dim("stride", dim, len(strides), self._c.shape)]
+
+    def storage_offset(self) -> int:
+        return self._c.offset
+
+    def data_ptr(self) -> int:
+        return self._c.data_ptr
+
+    def is_contiguous(self) -> bool:
+        return self._c.is_contiguous()
+
+    def is_floating_point(self) -> bool:
+        return self.dtype.is_floating_point
+
+    def get_device(self) -> int:
+        return self.device.index if self._c.is_cuda else -1
+
+    # ---- conversion ---------------------------------------------------------------------------
+    def item(self) -> Any:
+        return self._c.item()
+
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """A NumPy array sharing memory with this CPU tensor (``force`` copies from a GPU)."""
+        if self._c.is_cuda:
+            if not force:
+                raise TypeError("[numpy] can't convert a cuda tensor to NumPy; call .cpu() first")
+            return self.cpu().numpy()
+        return np.asarray(self._c)
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        src = self if self._c.dtype_code != bfloat16.code else self.float()
+        a = np.asarray(src.cpu()._c)
+        if dtype is not None:
+            a = a.astype(dtype, copy=False)
+        return a.copy() if copy else a
+
+    def tolist(self) -> Any:
+        src = self if self._c.dtype_code != bfloat16.code else self.float()
+        return np.asarray(src.cpu()._c).tolist()
+
+    def __dlpack__(self, *, stream: Any = None, max_version: Any = None, dl_device: Any = None,
+                   copy: bool | None = None) -> Any:
+        return self._c.__dlpack__(stream=stream, max_version=max_version, dl_device=dl_device,
+                                  copy=copy)
+
+    def __dlpack_device__(self) -> tuple[int, int]:
+        return self._c.__dlpack_device__()
+
+    def to(self, *args: Any, **kwargs: Any) -> Tensor:
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)`` or ``to(other)``; ``copy=True``
+        always returns a new tensor."""
+        copy = kwargs.pop("copy", False)
+        kwargs.pop("non_blocking", None)
+        dev = kwargs.pop("device", None)
+        dt = kwargs.pop("dtype", None)
+        if kwargs:
+            raise TypeError(f"[to] unexpected arguments {sorted(kwargs)}")
+        for a in args:
+            if isinstance(a, Tensor):
+                dev, dt = a.device, a.dtype
+            elif isinstance(a, (str, device)) and not (isinstance(a, str) and _is_dtype_name(a)):
+                dev = a
+            else:
+                dt = a
+        c = self._c
+        if dt is not None:
+            c = c.to_dtype(_to_dtype(dt).code)
+        if dev is not None:
+            c = c.to_device(str(to_device(dev)))
+        if copy and c is self._c:
+            c = c.clone()
+        return self if c is self._c else _wrap(c)
+
+    def astype(self, dt: Any) -> Tensor:
+        return self.to(dt)
+
+    def type(self, dt: Any = None) -> Any:
+        if dt is None:
+            return f"ember.{self.dtype.name}"
+        return self.to(dt)
+
+    def cpu(self) -> Tensor:
+        return self if not self._c.is_cuda else _wrap(self._c.to_device("cpu"))
+
+    def cuda(self, device: int | str | None = None) -> Tensor:
+        d = to_device("cuda" if device is None else device)
+        return self.to(d)
+
+    def float(self) -> Tensor:
+        return self.to(float32)
+
+    def double(self) -> Tensor:
+        return self.to(float64)
+
+    def half(self) -> Tensor:
+        return self.to(float16)
+
+    def bfloat16(self) -> Tensor:
+        return self.to(bfloat16)
+
+    def int(self) -> Tensor:
+        return self.to(int32)
+
+    def long(self) -> Tensor:
+        return self.to(int64)
+
+    def bool(self) -> Tensor:
+        return self.to(bool_)
+
+    def __bool__(self) -> bool:
+        if self._c.numel != 1:
+            raise ValueError(
+                f"[bool] the truth value of a tensor with {self._c.numel} elements is ambiguous;"
+                " use .any() or .all()"
+            )
+        return bool(self._c.item())
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.dtype not in (int32, int64) or self._c.numel != 1:
+            raise TypeError("[__index__] only one-element integer tensors can be used as an index")
+        return int(self._c.item())
+
+    def __len__(self) -> int:
+        if self._c.ndim == 0:
+            raise TypeError("[len] len() of a 0-d tensor")
+        return self._c.shape[0]
+
+    def __iter__(self) -> Iterator[Tensor]:
+        if self._c.ndim == 0:
+            raise TypeError("[iter] iteration over a 0-d tensor")
+        c = self._c
+        return (_wrap(c.select(0, i)) for i in range(c.shape[0]))
+
+    __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        return _format(self)
+
+    # ---- views ----------------------------------------------------------------------------------
+    def view(self, *shape: Any) -> Tensor:
+        return _wrap(self._c.view(_sizes(shape, "view")))
+
+    def view_as(self, other: Tensor) -> Tensor:
+        return _wrap(self._c.view(other._c.shape))
+
+    def reshape(self, *shape: Any) -> Tensor:
+        return _wrap(self._c.reshape(_sizes(shape, "reshape")))
+
+    def reshape_as(self, other: Tensor) -> Tensor:
+        return _wrap(self._c.reshape(other._c.shape))
+
+    def transpose(self, dim0: int, dim1: int) -> Tensor:
+        return _wrap(self._c.transpose(dim0, dim1))
+
+    swapaxes = swapdims = transpose
+
+    def t(self) -> Tensor:
+        if self._c.ndim > 2:
+            raise ValueError(f"[t] expects a tensor with <= 2 dims, got shape {tuple(self.shape)}")
+        return self.T
+
+    def permute(self, *dims: Any) -> Tensor:
+        return _wrap(self._c.permute(_sizes(dims, "permute")))
+
+    def movedim(self, source: int | Sequence[int], destination: int | Sequence[int]) -> Tensor:
+        src = [source] if isinstance(source, int) else list(source)
+        dst = [destination] if isinstance(destination, int) else list(destination)
+        n = self._c.ndim
+        if len(src) != len(dst):
+            raise ValueError(f"[movedim] source {src} and destination {dst} differ in length")
+        src = [_wrap_dim("movedim", d, n, self._c.shape) for d in src]
+        dst = [_wrap_dim("movedim", d, n, self._c.shape) for d in dst]
+        order = [-1] * n
+        for s, d in zip(src, dst):
+            order[d] = s
+        rest = iter(d for d in range(n) if d not in src)
+        return self.permute([o if o >= 0 else next(rest) for o in order])
+
+    def expand(self, *sizes: Any) -> Tensor:
+        return _wrap(self._c.expand(_sizes(sizes, "expand")))
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        return _wrap(self._c.expand(other._c.shape))
+
+    def broadcast_to(self, *shape: Any) -> Tensor:
+        return _wrap(self._c.broadcast_to(_sizes(shape, "broadcast_to")))
+
+    def squeeze(self, dim: int | Sequence[int] | None = None) -> Tensor:
+        if dim is None:
+            return _wrap(self._c.squeeze_all())
+        if isinstance(dim, int):
+            return _wrap(self._c.squeeze(dim))
+        n = self._c.ndim
+        dims = sorted({_wrap_dim("squeeze", d, n, self._c.shape) for d in dim}, reverse=True)
+        c = self._c
+        for d in dims:
+            c = c.squeeze(d)
+        return _wrap(c)
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        return _wrap(self._c.unsqueeze(dim))
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        shape = self._c.shape
+        n = len(shape)
+        if n == 0:
+            return _wrap(self._c.reshape((1,)))
+        s = _wrap_dim("flatten", start_dim, n, shape)
+        e = _wrap_dim("flatten", end_dim, n, shape)
+        if s > e:
+            raise ValueError(f"[flatten] start_dim {start_dim} comes after end_dim {end_dim}")
+        size = 1
+        for d in shape[s : e + 1]:
+            size *= d
+        return _wrap(self._c.reshape(shape[:s] + (size,) + shape[e + 1 :]))
+
+    def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
+        shape = self._c.shape
+        d = _wrap_dim("unflatten", dim, len(shape), shape)
+        sizes = tuple(sizes)
+        known = 1
+        for s in sizes:
+            if s != -1:
+                known *= s
+        if sizes.count(-1) > 1 or (sizes.count(-1) == 0 and known != shape[d]) or (
+            sizes.count(-1) == 1 and (known == 0 or shape[d] % known)
+        ):
+            raise ValueError(
+                f"[unflatten] sizes {sizes} don't multiply to the size {shape[d]} of dim {dim}"
+                f" (shape {shape})"
+            )
+        return _wrap(self._c.view(shape[:d] + sizes + shape[d + 1 :]))
+
+    def narrow(self, dim: int, start: int, length: int) -> Tensor:
+        return _wrap(self._c.narrow(dim, int(start), int(length)))
+
+    def select(self, dim: int, index: int) -> Tensor:
+        return _wrap(self._c.select(dim, int(index)))
+
+    def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+        return _wrap(self._c.diagonal(offset, dim1, dim2))
+
+    def as_strided(self, size: Sequence[int], stride: Sequence[int],
+                   storage_offset: int | None = None) -> Tensor:
+        off = self._c.offset if storage_offset is None else storage_offset
+        return _wrap(self._c.as_strided(tuple(size), tuple(stride), off))
+
+    def split(self, split_size_or_sections: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
+        shape = self._c.shape
+        d = _wrap_dim("split", dim, len(shape), shape)
+        n = shape[d]
+        if isinstance(split_size_or_sections, int):
+            step = split_size_or_sections
+            if step <= 0:
+                raise ValueError(f"[split] split_size must be positive, got {step}")
+            sizes = [min(step, n - i) for i in range(0, n, step)] or [0]
+        else:
+            sizes = list(split_size_or_sections)
+            if sum(sizes) != n or any(s < 0 for s in sizes):
+                raise ValueError(
+                    f"[split] sections {sizes} don't add up to the size {n} of dim {dim}"
+                )
+        out, start = [], 0
+        for s in sizes:
+            out.append(_wrap(self._c.narrow(d, start, s)))
+            start += s
+        return tuple(out)
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+        if chunks <= 0:
+            raise ValueError(f"[chunk] chunks must be positive, got {chunks}")
+        shape = self._c.shape
+        n = shape[_wrap_dim("chunk", dim, len(shape), shape)]
+        return self.split(max(1, -(-n // chunks)), dim)
+
+    def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
+        shape = self._c.shape
+        d = _wrap_dim("unbind", dim, len(shape), shape)
+        return tuple(_wrap(self._c.select(d, i)) for i in range(shape[d]))
+
+    def contiguous(self) -> Tensor:
+        c = self._c.contiguous()
+        return self if c is self._c else _wrap(c)
+
+    def clone(self) -> Tensor:
+        return _wrap(self._c.clone())
+
+    def detach(self) -> Tensor:
+        return _wrap(self._c.view(self._c.shape)) if self._c.numel else _wrap(self._c)
+
+    def copy_(self, src: Any) -> Tensor:
+        self._c.copy_(_as_c_tensor(src, self))
+        return self
+
+    def fill_(self, value: Any) -> Tensor:
+        self._c.copy_(_as_c_tensor(value, self))
+        return self
+
+    def zero_(self) -> Tensor:
+        return self.fill_(0)
+
+    # ---- arithmetic operators: straight into _C ------------------------------------------------
+    def __add__(self, other: Any) -> Tensor:
+        return _wrap(_C.add(self._c, other))
+
+    def __radd__(self, other: Any) -> Tensor:
+        return _wrap(_C.add(other, self._c))
+
+    def __iadd__(self, other: Any) -> Tensor:
+        _C.add_(self._c, other)
+        return self
+
+    def __sub__(self, other: Any) -> Tensor:
+        return _wrap(_C.sub(self._c, other))
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return _wrap(_C.sub(other, self._c))
+
+    def __isub__(self, other: Any) -> Tensor:
+        _C.sub_(self._c, other)
+        return self
+
+    def __mul__(self, other: Any) -> Tensor:
+        return _wrap(_C.mul(self._c, other))
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return _wrap(_C.mul(other, self._c))
+
+    def __imul__(self, other: Any) -> Tensor:
+        _C.mul_(self._c, other)
+        return self
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return _wrap(_C.div(self._c, other))
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return _wrap(_C.div(other, self._c))
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        _C.div_(self._c, other)
+        return self
+
+    def __neg__(self) -> Tensor:
+        return _wrap(_C.neg(self._c))
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def __getitem__(self, index: Any) -> Tensor:
+        from .ops import indexing
+
+        return indexing.getitem(self, index)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        from .ops import indexing
+
+        indexing.setitem(self, index, value)
+
+
+def _is_dtype_name(s: str) -> bool:
+    try:
+        _to_dtype(s)
+        return True
+    except TypeError:
+        return False
+
+
+def _wrap_dim(op: str, dim: int, ndim: int, shape: Any) -> int:
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"[{op}] dim {dim} out of range for a tensor of shape {tuple(shape)}")
+    return dim % n
+
+
+def _as_c_tensor(value: Any, like: Tensor) -> _C.Tensor:
+    """`value` as a _C.Tensor for copying into `like` (scalars take like's dtype)."""
+    if isinstance(value, Tensor):
+        return value._c
+    from .creation import tensor
+
+    if isinstance(value, (bool, int, float)):
+        return tensor(value, dtype=like.dtype)._c
+    return tensor(value)._c
+
+
+def _format(t: Tensor) -> str:
+    src = t if t._c.dtype_code != bfloat16.code else t.float()
+    a = np.asarray(src.cpu()._c)
+    dt = t.dtype
+    if dt.is_floating_point:
+        body = np.array2string(a, separator=", ", prefix="tensor(", precision=4,
+                               floatmode="maxprec_equal", threshold=1000, edgeitems=3)
+    else:
+        body = np.array2string(a, separator=", ", prefix="tensor(", threshold=1000, edgeitems=3)
+    extras = []
+    if t.is_cuda:
+        extras.append(f"device='{t.device}'")
+    if dt not in (float32, int64, bool_) or a.size == 0:
+        extras.append(f"dtype={dt!r}")
+    if a.size == 0 and a.ndim != 1:
+        extras.append(f"size={tuple(a.shape)}")
+        body = "[]"
+    return "tensor(" + body + ("" if not extras else ", " + ", ".join(extras)) + ")"
