@@ -36,7 +36,10 @@ from .creation import (
     zeros,
     zeros_like,
 )
-from .ops import indexing as _indexing  # noqa: F401
+from .ops.elementwise import *  # noqa: F403
+from .ops.indexing import *  # noqa: F403
+from .ops.random import *  # noqa: F403
+from .ops.reduce import *  # noqa: F403
 from .tensor import Size, Tensor
 
 half = float16

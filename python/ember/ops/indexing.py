@@ -14,6 +14,8 @@ import numpy as np
 from .. import _C
 from ..tensor import Tensor, _as_c_tensor, _wrap
 
+__all__: list[str] = []
+
 
 def _is_advanced(i: Any) -> bool:
     return isinstance(i, (Tensor, list, np.ndarray)) or (isinstance(i, bool))
