@@ -93,18 +93,15 @@ void bind_elementwise(py::module_& m) {
       return binary(iname, table, rule, a, b, 1.0, true);
     });
   };
-  m.def("add", [](py::handle a, py::handle b, double alpha) {
-    return binary("add", add_kernel, Result::Same, a, b, alpha, false);
-  }, py::arg("a"), py::arg("b"), py::arg("alpha") = 1.0);
-  m.def("add_", [](py::handle a, py::handle b, double alpha) {
-    return binary("add_", add_kernel, Result::Same, a, b, alpha, true);
-  }, py::arg("a"), py::arg("b"), py::arg("alpha") = 1.0);
-  m.def("sub", [](py::handle a, py::handle b, double alpha) {
-    return binary("sub", sub_kernel, Result::Same, a, b, alpha, false);
-  }, py::arg("a"), py::arg("b"), py::arg("alpha") = 1.0);
-  m.def("sub_", [](py::handle a, py::handle b, double alpha) {
-    return binary("sub_", sub_kernel, Result::Same, a, b, alpha, true);
-  }, py::arg("a"), py::arg("b"), py::arg("alpha") = 1.0);
+  // add/sub without alpha skip pybind11's keyword handling: they back the operators.
+  def_binary("add", "add_", add_kernel, Result::Same);
+  def_binary("sub", "sub_", sub_kernel, Result::Same);
+  m.def("add_alpha", [](py::handle a, py::handle b, double alpha, bool inplace) {
+    return binary(inplace ? "add_" : "add", add_kernel, Result::Same, a, b, alpha, inplace);
+  });
+  m.def("sub_alpha", [](py::handle a, py::handle b, double alpha, bool inplace) {
+    return binary(inplace ? "sub_" : "sub", sub_kernel, Result::Same, a, b, alpha, inplace);
+  });
   def_binary("mul", "mul_", mul_kernel, Result::Same);
   def_binary("div", "div_", div_kernel, Result::Floating);
 

@@ -360,6 +360,8 @@ void bind_tensor(py::module_& m) {
   m.def("from_buffer", [](py::buffer b) { return tensor_over_buffer("from_numpy", b); },
         "A CPU tensor sharing memory with a buffer-protocol object (NumPy array).");
   m.def("from_dlpack_capsule", &from_dlpack_capsule);
+  m.def("_set_tensor_class", &set_tensor_class,
+        "Registers ember.Tensor: every Tensor the module returns is wrapped in it.");
 }
 
 }  // namespace ember::py_bind

@@ -10,6 +10,17 @@ namespace ember::py_bind {
 
 namespace py = pybind11;
 
+// ember.Tensor is a Python class with a `_c` slot holding a _C.Tensor. C++ reads and writes
+// that slot directly, so ops take and return ember.Tensor objects without Python frames.
+void set_tensor_class(py::handle cls);
+// The _C.Tensor inside an ember.Tensor (borrowed), or nullptr when `obj` is not one.
+PyObject* unwrap_tensor(PyObject* obj);
+// Wraps a new reference to a _C.Tensor into an ember.Tensor (steals `c`).
+PyObject* wrap_tensor(PyObject* c);
+// The _C.Tensor Python type, and a new _C.Tensor object owning `t` (a new reference).
+PyTypeObject* core_tensor_type();
+PyObject* new_core_tensor(Tensor&& t);
+
 // DType <-> the integer codes the Python layer uses (python/ember/_dtype.py mirrors them).
 DType dtype_from_code(int code);
 Device device_from_str(const std::string& s);
@@ -29,3 +40,32 @@ void bind_random(py::module_& m);       // Philox generator, rand/randn/randint/
 void bind_runtime(py::module_& m);      // threads, capability, memory, CUDA queries, probes
 
 }  // namespace ember::py_bind
+
+// Every Tensor crossing the binding is an ember.Tensor on the Python side: arguments accept
+// ember.Tensor (and _C.Tensor), results come back wrapped.
+namespace pybind11::detail {
+template <>
+struct type_caster<ember::Tensor> : public type_caster_base<ember::Tensor> {
+  using base = type_caster_base<ember::Tensor>;
+  bool load(handle src, bool convert) {
+    // Fast path: the _C.Tensor inside an ember.Tensor (or a _C.Tensor itself) holds the C++
+    // object directly; no type-registry lookup needed.
+    PyObject* inner = ember::py_bind::unwrap_tensor(src.ptr());
+    if (!inner && Py_TYPE(src.ptr()) == ember::py_bind::core_tensor_type()) inner = src.ptr();
+    if (inner && Py_TYPE(inner) == ember::py_bind::core_tensor_type()) {
+      value = reinterpret_cast<instance*>(inner)->get_value_and_holder().value_ptr();
+      return value != nullptr;
+    }
+    return base::load(src, convert);
+  }
+  static handle cast(const ember::Tensor& src, return_value_policy, handle) {
+    return ember::py_bind::wrap_tensor(ember::py_bind::new_core_tensor(ember::Tensor(src)));
+  }
+  static handle cast(ember::Tensor&& src, return_value_policy, handle) {
+    return ember::py_bind::wrap_tensor(ember::py_bind::new_core_tensor(std::move(src)));
+  }
+  static handle cast(const ember::Tensor* src, return_value_policy policy, handle parent) {
+    return ember::py_bind::wrap_tensor(base::cast(src, policy, parent).ptr());
+  }
+};
+}  // namespace pybind11::detail

@@ -36,8 +36,8 @@ std::string type_name(py::handle h) {
 
 Operand to_operand(const char* op, py::handle h) {
   Operand o;
-  if (py::isinstance<Tensor>(h)) {
-    o.tensor = h.cast<const Tensor&>();
+  if (PyObject* inner = unwrap_tensor(h.ptr())) {
+    o.tensor = py::handle(inner).cast<const Tensor&>();
     return o;
   }
   PyObject* p = h.ptr();
@@ -47,20 +47,16 @@ Operand to_operand(const char* op, py::handle h) {
     o.scalar_kind = kCatInt;
   } else if (PyFloat_Check(p)) {
     o.scalar_kind = kCatFloat;
+  } else if (py::isinstance<Tensor>(h)) {
+    o.tensor = h.cast<const Tensor&>();
+    return o;
+  } else if (py::hasattr(h, "__array__") || py::hasattr(h, "__array_interface__")) {
+    // NumPy scalars by value, arrays as tensors.
+    py::object arr = py::module_::import("numpy").attr("asarray")(h);
+    if (arr.attr("ndim").cast<int>() == 0) return to_operand(op, arr.attr("item")());
+    o.tensor = py::module_::import("ember").attr("tensor")(arr).cast<Tensor>();
+    return o;
   } else {
-    // An ember.Tensor (or subclass such as Parameter) wraps its _C.Tensor in `_c`.
-    py::object inner = py::getattr(h, "_c", py::none());
-    if (!inner.is_none() && py::isinstance<Tensor>(inner)) {
-      o.tensor = inner.cast<const Tensor&>();
-      return o;
-    }
-    // NumPy scalars and arrays: scalars by value, arrays as tensors over their memory.
-    if (py::hasattr(h, "__array__") || py::hasattr(h, "__array_interface__")) {
-      py::object arr = py::module_::import("numpy").attr("asarray")(h);
-      if (arr.attr("ndim").cast<int>() == 0) return to_operand(op, arr.attr("item")());
-      o.tensor = py::module_::import("ember").attr("tensor")(arr).attr("_c").cast<Tensor>();
-      return o;
-    }
     fail<TypeError>(op, "unsupported operand type ", type_name(h),
                     " (expected a Tensor, bool, int or float)");
   }

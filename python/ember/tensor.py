@@ -34,7 +34,11 @@ class Size(tuple):
         return f"ember.Size({list(self)})"
 
 
-def _wrap(c: _C.Tensor) -> Tensor:
+def _wrap(c: Any) -> Tensor:
+    """An ember Tensor for a _C result. _C already returns ember Tensors once this module has
+    registered the class (see the end of this file); raw _C.Tensor objects are wrapped here."""
+    if isinstance(c, Tensor):
+        return c
     t = _new(Tensor)
     t._c = c
     return t
@@ -435,47 +439,47 @@ class Tensor:
 
     # ---- arithmetic operators: straight into _C ------------------------------------------------
     def __add__(self, other: Any) -> Tensor:
-        return _wrap(_C.add(self._c, other))
+        return _C.add(self, other)
 
     def __radd__(self, other: Any) -> Tensor:
-        return _wrap(_C.add(other, self._c))
+        return _C.add(other, self)
 
     def __iadd__(self, other: Any) -> Tensor:
-        _C.add_(self._c, other)
+        _C.add_(self, other)
         return self
 
     def __sub__(self, other: Any) -> Tensor:
-        return _wrap(_C.sub(self._c, other))
+        return _C.sub(self, other)
 
     def __rsub__(self, other: Any) -> Tensor:
-        return _wrap(_C.sub(other, self._c))
+        return _C.sub(other, self)
 
     def __isub__(self, other: Any) -> Tensor:
-        _C.sub_(self._c, other)
+        _C.sub_(self, other)
         return self
 
     def __mul__(self, other: Any) -> Tensor:
-        return _wrap(_C.mul(self._c, other))
+        return _C.mul(self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
-        return _wrap(_C.mul(other, self._c))
+        return _C.mul(other, self)
 
     def __imul__(self, other: Any) -> Tensor:
-        _C.mul_(self._c, other)
+        _C.mul_(self, other)
         return self
 
     def __truediv__(self, other: Any) -> Tensor:
-        return _wrap(_C.div(self._c, other))
+        return _C.div(self, other)
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return _wrap(_C.div(other, self._c))
+        return _C.div(other, self)
 
     def __itruediv__(self, other: Any) -> Tensor:
-        _C.div_(self._c, other)
+        _C.div_(self, other)
         return self
 
     def __neg__(self) -> Tensor:
-        return _wrap(_C.neg(self._c))
+        return _C.neg(self)
 
     def __pos__(self) -> Tensor:
         return self
@@ -535,3 +539,7 @@ def _format(t: Tensor) -> str:
         extras.append(f"size={tuple(a.shape)}")
         body = "[]"
     return "tensor(" + body + ("" if not extras else ", " + ", ".join(extras)) + ")"
+
+
+_C._set_tensor_class(Tensor)
+
