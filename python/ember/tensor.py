@@ -439,20 +439,20 @@ class Tensor:
 
     # ---- arithmetic operators: straight into _C ------------------------------------------------
     def __add__(self, other: Any) -> Tensor:
-        return _C.add(self, other)
+        return _C.op_add(self, other)
 
     def __radd__(self, other: Any) -> Tensor:
-        return _C.add(other, self)
+        return _C.op_add(other, self)
 
     def __iadd__(self, other: Any) -> Tensor:
         _C.add_(self, other)
         return self
 
     def __sub__(self, other: Any) -> Tensor:
-        return _C.sub(self, other)
+        return _C.op_sub(self, other)
 
     def __rsub__(self, other: Any) -> Tensor:
-        return _C.sub(other, self)
+        return _C.op_sub(other, self)
 
     def __isub__(self, other: Any) -> Tensor:
         _C.sub_(self, other)
@@ -469,10 +469,10 @@ class Tensor:
         return self
 
     def __truediv__(self, other: Any) -> Tensor:
-        return _C.div(self, other)
+        return _C.op_div(self, other)
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return _C.div(other, self)
+        return _C.op_div(other, self)
 
     def __itruediv__(self, other: Any) -> Tensor:
         _C.div_(self, other)
