@@ -40,7 +40,9 @@ void arg_impl(const ReduceIter& it) {
         return s;
       };
       // `a` covers earlier positions than `b`: on a tie the earlier index stays.
-      auto combine = [](S a, S b) { return (a.i < 0 || (b.i >= 0 && better<kMax>(b.v, a.v))) ? b : a; };
+      auto combine = [](S a, S b) {
+        return (a.i < 0 || (b.i >= 0 && better<kMax>(b.v, a.v))) ? b : a;
+      };
       auto store = [&](int64_t, const OutOffsets& off, S s) {
         if (it.out) *reinterpret_cast<T*>(it.out + off.out) = s.v;
         *reinterpret_cast<int64_t*>(it.out2 + off.out2) = s.i;

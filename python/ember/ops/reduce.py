@@ -43,7 +43,9 @@ def _dims(dim: _Dim) -> Any:
     return list(dim) if isinstance(dim, (tuple, list)) else dim
 
 
-def sum(input: Tensor, dim: _Dim = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A001
+def sum(  # noqa: A001
+    input: Tensor, dim: _Dim = None, keepdim: bool = False, *, dtype: Any = None
+) -> Tensor:
     """Sum over ``dim``; integers and bool give int64 unless ``dtype`` says otherwise."""
     return _wrap(_C.sum(_c(input), _dims(dim), keepdim, _code(dtype)))
 
