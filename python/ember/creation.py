@@ -67,7 +67,7 @@ def tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
             raise ValueError(f"[tensor] can't make a tensor from this data: {e}") from None
     if src_dt.numpy_dtype is not None and arr.dtype != src_dt.numpy_dtype:
         arr = arr.astype(src_dt.numpy_dtype)
-    arr = np.ascontiguousarray(arr)
+    arr = np.ascontiguousarray(arr).reshape(arr.shape)  # ascontiguousarray makes 0-d 1-D
     c = _C.from_buffer(arr).clone()
     target = _dt(dtype, src_dt)
     if target.code != c.dtype_code:
