@@ -202,7 +202,13 @@ def randint_like(input: Tensor, *args: Any, low: Any = None, high: Any = None,
                  generator: Generator | None = None, dtype: Any = None,
                  device: Any = None) -> Tensor:
     """``randint_like(input, high)`` or ``randint_like(input, low, high)``."""
-    lo, hi, _ = _randint_args(args, low, high, None, "randint_like")
+    if len(args) == 2:
+        low, high = args
+    elif len(args) == 1:
+        high = args[0]
+    if high is None:
+        raise TypeError("[randint_like] missing the upper bound `high`")
+    lo, hi = (0 if low is None else int(low)), int(high)
     out = _like(input, dtype, device)
     _C.randint_(_c(out), lo, hi, _gen(generator))
     return out
