@@ -129,7 +129,8 @@ IndexPlan plan_index(const char* op, Tensor src, std::vector<Tensor> indices, bo
     off_strides.push_back(0);
   }
   Tensor off = element_offsets(op, idx, dims, src, bshape, negative_ok);
-  return {src.as_strided(rshape, base_strides, src.offset()), off.as_strided(rshape, off_strides, 0)};
+  return {src.as_strided(rshape, base_strides, src.offset()),
+          off.as_strided(rshape, off_strides, 0)};
 }
 
 Tensor run_gather(const char* op, const IndexPlan& p) {

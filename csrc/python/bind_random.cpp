@@ -151,7 +151,9 @@ uint64_t random_seed() {
 
 void bind_random(py::module_& m) {
   py::class_<Generator, GenPtr>(m, "Generator")
-      .def(py::init([](const std::string& d) { return std::make_shared<Generator>(parse_device(d)); }),
+      .def(py::init([](const std::string& d) {
+             return std::make_shared<Generator>(parse_device(d));
+           }),
            py::arg("device") = "cpu")
       .def_property_readonly("device", [](const Generator& g) { return g.device().str(); })
       .def("manual_seed", &Generator::manual_seed, py::arg("seed"))
@@ -163,7 +165,8 @@ void bind_random(py::module_& m) {
       .def("initial_seed", &Generator::initial_seed)
       .def("get_state", &Generator::state)
       .def("set_state", &Generator::set_state, py::arg("seed"), py::arg("offset"));
-  m.def("default_generator", [](const std::string& d) { return default_generator(parse_device(d)); },
+  m.def("default_generator",
+        [](const std::string& d) { return default_generator(parse_device(d)); },
         py::arg("device") = "cpu");
 
   m.def("uniform_", [](const Tensor& out, double from, double to, py::object gen) {
@@ -175,7 +178,8 @@ void bind_random(py::module_& m) {
     a.b = to;
     a.wide = out.dtype() == DType::Float64;
     fill("uniform_", out, uniform_kernel, a, pick_generator("uniform_", gen, out.device()));
-  }, py::arg("out"), py::arg("from") = 0.0, py::arg("to") = 1.0, py::arg("generator") = py::none());
+  }, py::arg("out"), py::arg("from") = 0.0, py::arg("to") = 1.0,
+     py::arg("generator") = py::none());
   m.def("normal_", [](const Tensor& out, double mean, double std, py::object gen) {
     check_floating("normal_", out);
     if (!(std >= 0.0)) fail<ValueError>("normal_", "std must be >= 0, got ", std);
@@ -184,7 +188,8 @@ void bind_random(py::module_& m) {
     a.b = std;
     a.wide = out.dtype() == DType::Float64;
     fill("normal_", out, normal_kernel, a, pick_generator("normal_", gen, out.device()));
-  }, py::arg("out"), py::arg("mean") = 0.0, py::arg("std") = 1.0, py::arg("generator") = py::none());
+  }, py::arg("out"), py::arg("mean") = 0.0, py::arg("std") = 1.0,
+     py::arg("generator") = py::none());
   m.def("randint_", [](const Tensor& out, int64_t low, int64_t high, py::object gen) {
     if (high <= low)
       fail<ValueError>("randint", "expects high > low, got low=", low, " high=", high);

@@ -169,7 +169,8 @@ def randint(*args: Any, low: Any = None, high: Any = None, size: Any = None,
     return out
 
 
-def bernoulli(input: Tensor, p: float | None = None, *, generator: Generator | None = None) -> Tensor:
+def bernoulli(input: Tensor, p: float | None = None, *,
+              generator: Generator | None = None) -> Tensor:
     """1 with probability input[i] (or p), else 0; input's shape and dtype."""
     out = empty(input.shape, dtype=input.dtype, device=input.device)
     if p is None:
