@@ -7,14 +7,19 @@ indexed dims; they are handled by ``_advanced_getitem``/``_advanced_setitem``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from .. import _C
-from ..tensor import Tensor, _as_c_tensor, _wrap
+from ..creation import tensor
+from ..tensor import Tensor, _as_c_tensor, _c, _wrap
 
-__all__: list[str] = []
+__all__ = [
+    "cat", "concat", "concatenate", "stack", "gather", "scatter", "scatter_add", "index_select",
+    "take", "masked_fill", "masked_select", "nonzero",
+]
 
 
 def _is_advanced(i: Any) -> bool:
@@ -41,6 +46,18 @@ def _expand_ellipsis(index: tuple[Any, ...], ndim: int) -> tuple[Any, ...]:
     return index[:k] + (slice(None),) * (ndim - consumed) + index[k + 1 :]
 
 
+def _slice(c: _C.Tensor, d: int, i: slice) -> _C.Tensor:
+    start = 0 if i.start is None else _int(i.start)
+    step = 1 if i.step is None else _int(i.step)
+    if i.stop is None:
+        stop = (1 << 62) if step > 0 else -(1 << 62)
+    else:
+        stop = _int(i.stop)
+    if i.start is None and step < 0:
+        start = 1 << 62
+    return c.slice(d, start, stop, step)
+
+
 def _basic(c: _C.Tensor, index: tuple[Any, ...]) -> _C.Tensor:
     """Applies ints, slices and None left to right; returns a view."""
     d = 0
@@ -49,15 +66,7 @@ def _basic(c: _C.Tensor, index: tuple[Any, ...]) -> _C.Tensor:
             c = c.unsqueeze(d)
             d += 1
         elif isinstance(i, slice):
-            start = 0 if i.start is None else _int(i.start)
-            step = 1 if i.step is None else _int(i.step)
-            if i.stop is None:
-                stop = (1 << 62) if step > 0 else -(1 << 62)
-            else:
-                stop = _int(i.stop)
-            if i.start is None and step < 0:
-                start = (1 << 62)
-            c = c.slice(d, start, stop, step)
+            c = _slice(c, d, i)
             d += 1
         else:
             c = c.select(d, _int(i))
@@ -98,9 +107,174 @@ def setitem(t: Tensor, index: Any, value: Any) -> None:
     view.copy_(_as_c_tensor(value, t))  # bumps the shared storage's version
 
 
+def _index_tensor(i: Any) -> _C.Tensor:
+    """An index given as a Tensor, list or NumPy array, as a _C.Tensor (int64 or bool)."""
+    if isinstance(i, Tensor):
+        return _c(i)
+    if isinstance(i, bool):
+        i = np.bool_(i)
+    a = np.asarray(i)
+    if a.size == 0 and a.dtype != np.bool_:
+        a = a.astype(np.int64)  # [] is an empty integer index, as in NumPy
+    if a.dtype.kind in "iu":
+        a = a.astype(np.int64)
+    return _c(tensor(a))
+
+
+def _advanced_parts(t: Tensor, index: tuple[Any, ...]) -> tuple[_C.Tensor, list[Any]]:
+    """Applies the slices and None of `index` as views; returns the view and, per view dim,
+    None (taken whole) or the index tensor for it. With advanced indices present, ints count
+    as 0-d integer indices for NumPy's placement rule, as in NumPy."""
+    index = _expand_ellipsis(index, t.ndim)
+    c = _c(t)
+    entries: list[Any] = []
+    d = 0
+    for i in index:
+        if i is None:
+            c = c.unsqueeze(d)
+            entries.append(None)
+            d += 1
+        elif isinstance(i, slice):
+            c = _slice(c, d, i)
+            entries.append(None)
+            d += 1
+        else:
+            if not isinstance(i, (Tensor, list, np.ndarray, bool, np.bool_)):
+                i = np.int64(_int(i))
+            ix = _index_tensor(i)
+            entries.append(ix)
+            # A bool mask covers as many dims as it has (a 0-d one adds a dim in _C.index).
+            d += ix.ndim if ix.dtype_code == 0 else 1
+    return c, entries
+
+
 def _advanced_getitem(t: Tensor, index: tuple[Any, ...]) -> Tensor:
-    raise NotImplementedError("[getitem] advanced indexing is not implemented yet")
+    c, entries = _advanced_parts(t, index)
+    return _wrap(_C.index(c, entries))
 
 
 def _advanced_setitem(t: Tensor, index: tuple[Any, ...], value: Any) -> None:
-    raise NotImplementedError("[setitem] advanced indexing is not implemented yet")
+    c, entries = _advanced_parts(t, index)
+    if not isinstance(value, (Tensor, bool, int, float)):
+        value = tensor(value)
+    _C.index_put_(c, entries, _c(value), False)
+
+
+def _tensors(ts: Any, op: str) -> list[_C.Tensor]:
+    if isinstance(ts, Tensor) or not isinstance(ts, (list, tuple)):
+        raise TypeError(f"[{op}] expected a list or tuple of tensors, got {type(ts).__name__}")
+    return [_c(x if isinstance(x, Tensor) else tensor(x)) for x in ts]
+
+
+def _ix(index: Any) -> _C.Tensor:
+    return _c(index) if isinstance(index, Tensor) else _index_tensor(index)
+
+
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Joins tensors along an existing dim; dtypes promote as in PyTorch."""
+    return _wrap(_C.cat(_tensors(tensors, "cat"), dim))
+
+
+concat = concatenate = cat
+
+
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Joins same-shaped tensors along a new dim."""
+    return _wrap(_C.stack(_tensors(tensors, "stack"), dim))
+
+
+def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
+    """out[i][j] = input[index[i][j]][j] (dim 0); the result has index's shape."""
+    return _wrap(_C.gather(_c(input), dim, _ix(index)))
+
+
+def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: Any = None,
+            reduce: str | None = None) -> Tensor:
+    """A copy of input with input[index[i][j]][j] = src[i][j] (dim 0); src may be a scalar
+    (or given as value=). reduce='add' or 'multiply' combines instead of storing."""
+    return _wrap(_C.scatter(_c(input), dim, _ix(index), _src(src, value), reduce, False))
+
+
+def _src(src: Any, value: Any) -> Any:
+    if (src is None) == (value is None):
+        raise TypeError("[scatter] give exactly one of src and value")
+    return _c(src if value is None else value)
+
+
+def scatter_(self: Tensor, dim: int, index: Tensor, src: Any = None, *, value: Any = None,
+             reduce: str | None = None) -> Tensor:
+    _C.scatter(_c(self), dim, _ix(index), _src(src, value), reduce, True)
+    return self
+
+
+def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    """scatter with reduce='add': duplicate indices accumulate."""
+    return _wrap(_C.scatter(_c(input), dim, _ix(index), _c(src), "add", False))
+
+
+def scatter_add_(self: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    _C.scatter(_c(self), dim, _ix(index), _c(src), "add", True)
+    return self
+
+
+def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
+    """The entries of input along dim at the (0-d or 1-D) index."""
+    return _wrap(_C.index_select(_c(input), dim, _ix(index)))
+
+
+def take(input: Tensor, index: Tensor) -> Tensor:
+    """input flattened, indexed by index; the result has index's shape."""
+    return _wrap(_C.take(_c(input), _ix(index)))
+
+
+def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
+    """input where mask is False, value where it is True (mask broadcasts)."""
+    return _wrap(_C.masked_fill(_c(input), _c(mask), _c(value), False))
+
+
+def masked_fill_(self: Tensor, mask: Tensor, value: Any) -> Tensor:
+    _C.masked_fill(_c(self), _c(mask), _c(value), True)
+    return self
+
+
+def masked_select(input: Tensor, mask: Tensor) -> Tensor:
+    """The 1-D tensor of input's entries where the (broadcast) mask is True."""
+    return _wrap(_C.masked_select(_c(input), _c(mask)))
+
+
+def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
+    """(count, ndim) int64 coordinates of the nonzero entries in row-major order; with
+    as_tuple, one 1-D tensor per dim (a 0-d input counts as 1-D)."""
+    c = _c(input)
+    if not as_tuple:
+        return _wrap(_C.nonzero(c))
+    nz = _C.nonzero(c if c.ndim else c.reshape((1,)))
+    return tuple(_wrap(nz.select(1, d)) for d in range(nz.shape[1]))
+
+
+def index_put_(self: Tensor, indices: Sequence[Any], values: Any,
+               accumulate: bool = False) -> Tensor:
+    """self[indices] = values; with accumulate, values add up (duplicates included)."""
+    entries = [None if i is None else _ix(i) for i in indices]
+    _C.index_put_(_c(self), entries, _c(values), accumulate)
+    return self
+
+
+def index_put(self: Tensor, indices: Sequence[Any], values: Any,
+              accumulate: bool = False) -> Tensor:
+    return index_put_(self.clone(), indices, values, accumulate)
+
+
+Tensor.gather = gather
+Tensor.scatter = scatter
+Tensor.scatter_ = scatter_
+Tensor.scatter_add = scatter_add
+Tensor.scatter_add_ = scatter_add_
+Tensor.index_select = index_select
+Tensor.take = take
+Tensor.masked_fill = masked_fill
+Tensor.masked_fill_ = masked_fill_
+Tensor.masked_select = masked_select
+Tensor.nonzero = nonzero
+Tensor.index_put_ = index_put_
+Tensor.index_put = index_put
