@@ -68,14 +68,7 @@ def tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     if src_dt.numpy_dtype is not None and arr.dtype != src_dt.numpy_dtype:
         arr = arr.astype(src_dt.numpy_dtype)
     arr = np.require(arr, requirements="C")  # keeps 0-d arrays 0-d
-    c = _C.from_buffer(arr).clone()
-    target = _dt(dtype, src_dt)
-    if target.code != c.dtype_code:
-        c = c.to_dtype(target.code)
-    dev = to_device(device)
-    if dev.type != "cpu":
-        c = c.to_device(str(dev))
-    return _wrap(c)
+    return _wrap(_C.from_buffer(arr).clone()).to(dtype=_dt(dtype, src_dt), device=device)
 
 
 def from_numpy(a: np.ndarray) -> Tensor:

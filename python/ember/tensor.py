@@ -194,14 +194,14 @@ class Tensor:
                 dev = a
             else:
                 dt = a
-        c = self._c
+        out = self
         if dt is not None:
-            c = c.to_dtype(_to_dtype(dt).code)
+            out = out._c.to_dtype(_to_dtype(dt).code)
         if dev is not None:
-            c = c.to_device(str(to_device(dev)))
-        if copy and c is self._c:
-            c = c.clone()
-        return self if c is self._c else _wrap(c)
+            out = out._c.to_device(str(to_device(dev)))
+        if copy and out is self:
+            out = self._c.clone()
+        return out
 
     def astype(self, dt: Any) -> Tensor:
         return self.to(dt)
@@ -417,8 +417,7 @@ class Tensor:
         return tuple(_wrap(self._c.select(d, i)) for i in range(shape[d]))
 
     def contiguous(self) -> Tensor:
-        c = self._c.contiguous()
-        return self if c is self._c else _wrap(c)
+        return self if self._c.is_contiguous() else self._c.clone()
 
     def clone(self) -> Tensor:
         return _wrap(self._c.clone())

@@ -55,7 +55,7 @@ def _slice(c: _C.Tensor, d: int, i: slice) -> _C.Tensor:
         stop = _int(i.stop)
     if i.start is None and step < 0:
         start = 1 << 62
-    return c.slice(d, start, stop, step)
+    return _c(c.slice(d, start, stop, step))
 
 
 def _basic(c: _C.Tensor, index: tuple[Any, ...]) -> _C.Tensor:
@@ -63,13 +63,13 @@ def _basic(c: _C.Tensor, index: tuple[Any, ...]) -> _C.Tensor:
     d = 0
     for i in index:
         if i is None:
-            c = c.unsqueeze(d)
+            c = _c(c.unsqueeze(d))
             d += 1
         elif isinstance(i, slice):
             c = _slice(c, d, i)
             d += 1
         else:
-            c = c.select(d, _int(i))
+            c = _c(c.select(d, _int(i)))
     return c
 
 
@@ -131,7 +131,7 @@ def _advanced_parts(t: Tensor, index: tuple[Any, ...]) -> tuple[_C.Tensor, list[
     d = 0
     for i in index:
         if i is None:
-            c = c.unsqueeze(d)
+            c = _c(c.unsqueeze(d))
             entries.append(None)
             d += 1
         elif isinstance(i, slice):
