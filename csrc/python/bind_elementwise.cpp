@@ -113,12 +113,15 @@ struct Spec {
 };
 
 // The compute dtype, and the result dtype in `result`.
-DType plan(const Spec& s, const char* op, DType promoted, const std::string& what,
+// `a`/`b` describe the operands in error messages (b may be null); the text is built only
+// when an error is raised, keeping it off the per-call path.
+DType plan(const Spec& s, const char* op, DType promoted, const Operand* a, const Operand* b,
            DType& result) {
+  auto what = [a, b] { return describe(*a) + (b ? " and " + describe(*b) : std::string()); };
   if (s.ints_only && is_floating(promoted))
-    fail<TypeError>(op, "needs integer or bool operands, got ", what);
+    fail<TypeError>(op, "needs integer or bool operands, got ", what());
   if (s.rule == Result::FloatOnly && !is_floating(promoted))
-    fail<TypeError>(op, "needs floating point input, got ", what);
+    fail<TypeError>(op, "needs floating point input, got ", what());
   bool to_float = s.rule == Result::Floating && !is_floating(promoted);
   DType compute = compute_dtype(to_float ? DType::Float32 : promoted);
   result = s.rule == Result::Bool ? DType::Bool : (to_float ? DType::Float32 : promoted);
@@ -129,7 +132,7 @@ DType plan(const Spec& s, const char* op, DType promoted, const std::string& wha
     case Bools::Int64: result = DType::Int64; return DType::Int64;
     case Bools::Reject: break;
   }
-  fail<TypeError>(op, "not supported for bool input (", what, ")");
+  fail<TypeError>(op, "not supported for bool input (", what(), ")");
 }
 
 void check_no_zero(const char* op, const Tensor& t) {
@@ -174,7 +177,7 @@ py::object binary(const Spec& s, const char* op, py::handle a_h, py::handle b_h,
   if (inplace && a.is_scalar()) fail<TypeError>(op, "in-place op on a scalar");
   Device device = common_device(op, {&a, &b});
   DType result;
-  DType compute = plan(s, op, result_type({&a, &b}), describe(a) + " and " + describe(b), result);
+  DType compute = plan(s, op, result_type({&a, &b}), &a, &b, result);
   if (is_integral(compute) && alpha != std::floor(alpha))
     fail<TypeError>(op, "alpha ", alpha, " must be an integer for integer inputs");
   if (s.table == &pow_kernel && is_integral(compute) && b.scalar_kind == 1 &&
@@ -210,7 +213,7 @@ py::object unary(const Spec& s, const char* op, py::handle x_h, double alpha, do
   if (xo.is_scalar()) fail<TypeError>(op, "expected a Tensor, got ", describe(xo));
   const Tensor& x = xo.tensor;
   DType result;
-  DType compute = plan(s, op, x.dtype(), describe(xo), result);
+  DType compute = plan(s, op, x.dtype(), &xo, nullptr, result);
   DType out_dtype = s.rule == Result::Bool ? DType::Bool : compute;
   Tensor in = x.dtype() == compute ? x : x.to(compute);
   if (inplace) check_inplace(op, x, x.shape(), result);
