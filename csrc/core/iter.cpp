@@ -6,6 +6,10 @@
 
 namespace ember {
 
+void kernel_dtype_error(const char* op, DType dtype) {
+  fail<TypeError>(op, "unsupported dtype ", dtype_name(dtype));
+}
+
 namespace {
 
 constexpr int kMaxTensorDims = 64;

@@ -31,6 +31,11 @@ using ElemFn = void (*)(const ElemIter&);
 // for each argument.
 using Loop1d = void (*)(char** data, const int64_t* strides, int64_t n, const ElemIter& it);
 
+// Raises TypeError "[op] unsupported dtype X". Kernels in per-capability files call this
+// instead of the fail<> template, whose instantiation would otherwise be compiled (with that
+// file's instruction set) into a symbol shared with baseline callers.
+[[noreturn]] void kernel_dtype_error(const char* op, DType dtype);
+
 // Runs `loop` over the whole iteration, splitting it across threads above `grain` elements.
 // Defined in baseline code (iter.cpp); callable from any per-capability kernel.
 void cpu_elementwise(const ElemIter& it, Loop1d loop, int64_t grain = 32768);

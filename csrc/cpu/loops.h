@@ -206,7 +206,7 @@ void elem_kernel(const ElemIter& it) {
       };
     }
   });
-  if (!loop) fail<TypeError>("elementwise", "unsupported dtype ", dtype_name(it.dtype));
+  if (!loop) kernel_dtype_error("elementwise", it.dtype);
   cpu_elementwise(it, loop);
 }
 

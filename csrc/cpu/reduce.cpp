@@ -213,7 +213,7 @@ struct All {
 };
 
 [[noreturn]] void bad_dtype(const char* op, DType t) {
-  fail<TypeError>(op, "unsupported dtype ", dtype_name(t));
+  kernel_dtype_error(op, t);
 }
 
 // Calls f(T{}) for float32/float64 inputs.

@@ -24,7 +24,7 @@ bool better(T c, T cur) {
 template <bool kMax>
 void arg_impl(const ReduceIter& it) {
   if (it.dtype == DType::Float16 || it.dtype == DType::BFloat16)
-    fail<TypeError>(kMax ? "max" : "min", "unsupported dtype ", dtype_name(it.dtype));
+    kernel_dtype_error(kMax ? "max" : "min", it.dtype);
   visit_dtype(it.dtype, [&](auto tag) {
     using T = decltype(tag);
     if constexpr (std::is_arithmetic_v<T>) {

@@ -62,8 +62,7 @@ void scan_impl(const ReduceIter& it) {
     case DType::Int64: return scan_typed<int64_t, kProd>(it);
     case DType::Float32: return scan_typed<float, kProd>(it);
     case DType::Float64: return scan_typed<double, kProd>(it);
-    default: fail<TypeError>(kProd ? "cumprod" : "cumsum", "unsupported dtype ",
-                             dtype_name(it.dtype));
+    default: kernel_dtype_error(kProd ? "cumprod" : "cumsum", it.dtype);
   }
 }
 

@@ -134,7 +134,7 @@ void trig_impl(const ElemIter& it) {
           [](double x) { return kSin ? std::sin(x) : std::cos(x); }, kTrigMax);
     };
   } else {
-    fail<TypeError>(kSin ? "sin" : "cos", "unsupported dtype ", dtype_name(it.dtype));
+    kernel_dtype_error(kSin ? "sin" : "cos", it.dtype);
   }
   cpu_elementwise(it, loop);
 }
