@@ -3,8 +3,14 @@ Behaviour only: call counts, statistics, synchronisation order; never how fast a
 
 from __future__ import annotations
 
+import argparse
 import gc
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterable
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -216,3 +222,121 @@ def test_probe_bad_arguments(call, match):
         call()
     with pytest.raises(ValueError, match=match):
         call()
+
+
+# ---- bench/: the runner's pieces (the suites themselves are run by bench/run.py) -----------
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+
+
+@pytest.fixture(scope="module")
+def bench_modules():
+    sys.path.insert(0, str(BENCH))
+    try:
+        import bench_elementwise
+        import common
+        import run
+
+        yield common, run, bench_elementwise
+    finally:
+        sys.path.remove(str(BENCH))
+
+
+@pytest.mark.parametrize("n, want", [(1, (1, 1)), (1 << 10, (32, 32)), (1 << 16, (256, 256)),
+                                     (1 << 20, (1024, 1024)), (1 << 24, (4096, 4096)),
+                                     (96, (8, 12)), (7, (1, 7))])
+def test_square_ish(n, want, bench_modules):
+    common, _, _ = bench_modules
+    assert common.square_ish(n) == want
+
+
+def test_inputs_have_equal_values_in_every_library(bench_modules):
+    common, _, _ = bench_modules
+    x = common.inputs(1 << 10, "transposed", 2)
+    for lib, arrays in x.items():
+        if arrays[0] is None:
+            continue
+        assert tuple(arrays[0].shape) == (32, 32)
+        np.testing.assert_array_equal(common.to_numpy(arrays[1]), x["numpy"][1])
+    assert not x["ember"][0].is_contiguous()
+
+
+def test_ember_attr_finds_the_first_existing_name(bench_modules):
+    common, _, _ = bench_modules
+    fn, name = common.ember_attr("no_such_op", "Tensor.clone", "exp")
+    assert name == "Tensor.clone" and fn is ember.Tensor.clone
+    assert common.ember_attr("no_such_op", "nn.no_such") == (None, "")
+
+
+def test_write_atomic_replaces_and_leaves_no_temporary(tmp_path, bench_modules):
+    common, _, _ = bench_modules
+    path = tmp_path / "sub" / "r.json"
+    common.write_atomic(path, "one")
+    common.write_atomic(path, "two")
+    assert path.read_text() == "two"
+    assert [p.name for p in path.parent.iterdir()] == ["r.json"]
+
+
+def test_thread_counts_are_powers_of_two_then_all(bench_modules):
+    common, _, _ = bench_modules
+    counts = common.thread_counts()
+    assert counts[0] == 1 and counts == sorted(set(counts))
+    assert counts[-1] == len(os.sched_getaffinity(0))
+
+
+def _fake_case(common, fns):
+    return common.Case("t", "add", 4, "contiguous", 1, fns, bytes=48.0, peak="triad")
+
+
+def test_run_case_ratios_peak_and_mismatch_note(bench_modules):
+    common, run, _ = bench_modules
+    a = np.arange(4.0)
+    case = _fake_case(common, {"ember": lambda: a + 1, "numpy": lambda: a + 1,
+                               "torch": lambda: a + 2})
+    args = argparse.Namespace(warmup=1, repeats=3, min_time=0.001)
+    row = run.run_case(case, {"triad": {"1": 2.0}}, args)
+    t = {lib: m["median_s"] for lib, m in row["times"].items()}
+    assert row["speedup"] == pytest.approx({"numpy": t["numpy"] / t["ember"],
+                                            "torch": t["torch"] / t["ember"]})
+    assert row["peak"] == 2.0
+    assert row["fraction_of_peak"] == pytest.approx(48.0 / t["ember"] / 1e9 / 2.0)
+    assert "differs from NumPy" in row["notes"]["torch"] and "ember" not in row["notes"]
+    md = run.markdown({"command": "c", "date": "d", "machine": run.machine_info(),
+                       "probes": {"capability": "x", "array_mib": 1, "fma": {"1": 1.0},
+                                  "copy": {"1": 1.0}, "triad": {"1": 2.0}, "read": {"1": 3.0}},
+                       "results": [row]})
+    assert "## t" in md and "| add | 4 | contiguous | 1 |" in md and "differs from NumPy" in md
+
+
+def test_run_case_without_ember_reports_no_ratio(bench_modules):
+    common, run, _ = bench_modules
+    case = _fake_case(common, {"numpy": lambda: np.zeros(4)})
+    case.notes["ember"] = "not in ember yet"
+    row = run.run_case(case, {}, argparse.Namespace(warmup=0, repeats=1, min_time=0.0))
+    assert row["speedup"] == {} and row["fraction_of_peak"] is None
+    assert "-" in run.table_row(row)
+
+
+def test_quick_elementwise_cases_agree_with_numpy(bench_modules):
+    _, run, suite = bench_modules
+    seen = set()
+    for build in suite.cases(quick=True):
+        case = build()
+        if case.size > 1 << 16:
+            continue
+        run.check_results(case)
+        assert not any("differs" in n for n in case.notes.values()), (case.key, case.notes)
+        assert "numpy" in case.fns and ("ember" in case.fns or "ember" in case.notes)
+        seen.add(case.op)
+    assert seen == {"add", "mul", "exp", "gelu", "sum", "max"}
+
+
+@pytest.mark.slow
+def test_quick_run_end_to_end(tmp_path):
+    env = dict(os.environ, PYTHONPATH=str(BENCH.parent / "python"))
+    subprocess.run([sys.executable, str(BENCH / "run.py"), "--quick", "--op", "add",
+                    "--name", "q", "--out", str(tmp_path), "--probe-mib", "8"],
+                   check=True, env=env)
+    report = json.loads((tmp_path / "q.json").read_text())
+    assert "| add |" in (tmp_path / "q.md").read_text()
+    assert {r["op"] for r in report["results"]} == {"add"}
+    assert report["probes"]["triad"]
