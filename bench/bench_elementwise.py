@@ -29,7 +29,8 @@ FLOAT = 4  # bytes per float32
 
 def _numpy_gelu(x: np.ndarray) -> np.ndarray:
     # NumPy has no erf; this is the tanh form a NumPy user writes (several temporaries).
-    return 0.5 * x * (1.0 + np.tanh(np.float32(0.7978845608) * (x + np.float32(0.044715) * x**3)))
+    inner = np.float32(0.7978845608) * (x + np.float32(0.044715) * x * x * x)
+    return 0.5 * x * (1.0 + np.tanh(inner))
 
 
 def _ember_binary(op: str, symbol: str) -> tuple[Callable[[Any, Any], Any] | None, str]:
@@ -66,7 +67,7 @@ UNARY = {
 }
 
 
-NUMPY_IMPL = {"gelu": "0.5*x*(1 + np.tanh(0.79788456*(x + 0.044715*x**3))) (tanh form)"}
+NUMPY_IMPL = {"gelu": "0.5*x*(1 + np.tanh(0.79788456*(x + 0.044715*x*x*x))) (tanh form)"}
 TORCH_IMPL = {"gelu": "torch.nn.functional.gelu(x) (exact erf form)"}
 
 

@@ -81,7 +81,8 @@ def run_case(case: Case, probes: dict[str, Any], args: argparse.Namespace) -> di
     try:
         check_results(case)
         times = compare(case.fns, warmup=args.warmup, repeats=args.repeats,
-                        min_time=args.min_time, bytes=case.bytes, flops=case.flops)
+                        min_time=args.min_time, max_time=args.max_time, bytes=case.bytes,
+                        flops=case.flops)
     finally:
         set_threads(before)
     row: dict[str, Any] = {
@@ -184,6 +185,8 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--repeats", type=int, default=None)
     ap.add_argument("--min-time", type=float, default=None,
                     help="seconds of timed calls per library per case")
+    ap.add_argument("--max-time", type=float, default=1.0,
+                    help="cap on timed seconds per library per case (slow calls: fewer samples)")
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--out", type=Path, default=RESULTS, help="results folder")
     ap.add_argument("--probe-mib", type=int, default=None, help="MiB per probe array")
@@ -198,7 +201,7 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     suites = args.suite or sorted(p.stem[len("bench_"):] for p in HERE.glob("bench_*.py"))
-    threads = sorted({1, *(c for c in (2,) if c <= (os.cpu_count() or 1))})
+    threads = [1, 2] if (os.cpu_count() or 1) >= 2 else [1]  # the suites' thread counts
     print("probing machine limits ...", flush=True)
     probes = run_probes(threads, args.probe_mib, 0.1 if args.quick else 0.5,
                         3 if args.quick else 8)

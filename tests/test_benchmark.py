@@ -71,6 +71,14 @@ def test_slow_calls_get_one_call_per_sample():
     assert count["calls"] == 1 + 1 + 3  # warm-up, one calibration call, the samples
 
 
+@pytest.mark.parametrize("cost, runs", [(1.0, 3), (0.5, 5), (0.01, 10)])
+def test_max_time_caps_samples_but_keeps_three(cost, runs):
+    clock = FakeClock([])
+    fn, _ = workload(clock, [cost])
+    m = bm.measure(fn, warmup=0, repeats=10, number=1, max_time=2.5, clock=clock)
+    assert m.runs == runs
+
+
 def test_statistics_on_known_samples():
     clock = FakeClock([])
     fn, _ = workload(clock, [5e-3, 1e-3, 3e-3, 2e-3, 4e-3])
@@ -292,7 +300,7 @@ def test_run_case_ratios_peak_and_mismatch_note(bench_modules):
     a = np.arange(4.0)
     case = _fake_case(common, {"ember": lambda: a + 1, "numpy": lambda: a + 1,
                                "torch": lambda: a + 2})
-    args = argparse.Namespace(warmup=1, repeats=3, min_time=0.001)
+    args = argparse.Namespace(warmup=1, repeats=3, min_time=0.001, max_time=None)
     row = run.run_case(case, {"triad": {"1": 2.0}}, args)
     t = {lib: m["median_s"] for lib, m in row["times"].items()}
     assert row["speedup"] == pytest.approx({"numpy": t["numpy"] / t["ember"],
@@ -311,7 +319,7 @@ def test_run_case_without_ember_reports_no_ratio(bench_modules):
     common, run, _ = bench_modules
     case = _fake_case(common, {"numpy": lambda: np.zeros(4)})
     case.notes["ember"] = "not in ember yet"
-    row = run.run_case(case, {}, argparse.Namespace(warmup=0, repeats=1, min_time=0.0))
+    row = run.run_case(case, {}, argparse.Namespace(warmup=0, repeats=1, min_time=0.0, max_time=None))
     assert row["speedup"] == {} and row["fraction_of_peak"] is None
     assert "-" in run.table_row(row)
 

@@ -195,29 +195,31 @@ def _check(warmup: int, repeats: int, min_time: float) -> None:
 
 
 def measure(fn: Callable[[], Any], *, warmup: int = 3, repeats: int = 11,
-            min_time: float = 0.2, number: int | None = None, bytes: float | None = None,
-            flops: float | None = None, label: str = "", device: str | None = None,
+            min_time: float = 0.2, max_time: float | None = None, number: int | None = None,
+            bytes: float | None = None, flops: float | None = None, label: str = "",
+            device: str | None = None,
             sync: Callable[[], Any] | None = None,
             clock: Clock = time.perf_counter) -> Measurement:
     """Times `fn()` (no arguments: bind them with a lambda or functools.partial).
 
     Runs `warmup` untimed calls, picks `number` calls per sample (unless given) so the
     `repeats` samples together take about `min_time` seconds, then takes the samples.
-    `bytes`/`flops` (per call) give the result GB/s and GFLOP/s.
+    `max_time` caps the timed seconds: a call too slow for `repeats` samples in it gets fewer
+    (at least 3). `bytes`/`flops` (per call) give the result GB/s and GFLOP/s.
     """
     return compare({label: fn}, warmup=warmup, repeats=repeats, min_time=min_time,
-                   number=number, bytes=bytes, flops=flops, device=device, sync=sync,
+                   max_time=max_time, number=number, bytes=bytes, flops=flops, device=device, sync=sync,
                    clock=clock)[label]
 
 
 def compare(fns: Mapping[str, Callable[[], Any]], *, warmup: int = 3, repeats: int = 11,
-            min_time: float = 0.2, number: int | None = None, bytes: float | None = None,
-            flops: float | None = None, device: str | None = None,
+            min_time: float = 0.2, max_time: float | None = None, number: int | None = None,
+            bytes: float | None = None, flops: float | None = None, device: str | None = None,
             sync: Callable[[], Any] | None = None,
             clock: Clock = time.perf_counter) -> dict[str, Measurement]:
     """Measures several callables doing the same work; sample i of each is taken before
     sample i + 1 of any, so machine-wide slow spells shift all of them together. Each
-    callable gets its own `number` and `min_time` budget."""
+    callable gets its own `number`, `min_time` and `max_time` budget."""
     _check(warmup, repeats, min_time)
     timers = {name: Timer(fn, device=device, sync=sync, clock=clock) for name, fn in fns.items()}
     numbers = {}
@@ -226,8 +228,11 @@ def compare(fns: Mapping[str, Callable[[], Any]], *, warmup: int = 3, repeats: i
             timer.fn()
         numbers[name] = number if number is not None else timer.calibrate(min_time / repeats)
     samples: dict[str, list[float]] = {name: [] for name in timers}
-    for _ in range(repeats):
+    for i in range(repeats):
         for name, timer in timers.items():
+            spent = sum(samples[name]) * numbers[name]
+            if i >= 3 and max_time is not None and spent >= max_time:
+                continue
             samples[name].append(timer.timeit(numbers[name]) / numbers[name])
     return {name: Measurement(tuple(samples[name]), numbers[name], label=name, bytes=bytes,
                               flops=flops) for name in timers}
