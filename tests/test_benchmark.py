@@ -319,7 +319,8 @@ def test_run_case_without_ember_reports_no_ratio(bench_modules):
     common, run, _ = bench_modules
     case = _fake_case(common, {"numpy": lambda: np.zeros(4)})
     case.notes["ember"] = "not in ember yet"
-    row = run.run_case(case, {}, argparse.Namespace(warmup=0, repeats=1, min_time=0.0, max_time=None))
+    args = argparse.Namespace(warmup=0, repeats=1, min_time=0.0, max_time=None)
+    row = run.run_case(case, {}, args)
     assert row["speedup"] == {} and row["fraction_of_peak"] is None
     assert "-" in run.table_row(row)
 

@@ -208,7 +208,8 @@ def measure(fn: Callable[[], Any], *, warmup: int = 3, repeats: int = 11,
     (at least 3). `bytes`/`flops` (per call) give the result GB/s and GFLOP/s.
     """
     return compare({label: fn}, warmup=warmup, repeats=repeats, min_time=min_time,
-                   max_time=max_time, number=number, bytes=bytes, flops=flops, device=device, sync=sync,
+                   max_time=max_time, number=number, bytes=bytes, flops=flops, device=device,
+                   sync=sync,
                    clock=clock)[label]
 
 
