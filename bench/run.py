@@ -220,7 +220,7 @@ def main() -> None:
             print_row(table_row(row), widths)
             results.append(row)
     report = {
-        "command": "python bench/run.py " + " ".join(sys.argv[1:]),
+        "command": " ".join(["python bench/run.py", *sys.argv[1:]]),
         "date": datetime.datetime.now().isoformat(timespec="seconds"),
         "machine": machine_info(), "probes": probes,
         "settings": {k: getattr(args, k) for k in ("quick", "repeats", "min_time", "warmup")},
