@@ -38,6 +38,7 @@ void bind_reduce(py::module_& m);       // sum/mean/.../cumsum
 void bind_index(py::module_& m);        // cat/stack, gather/scatter, advanced indexing
 void bind_random(py::module_& m);       // Philox generator, rand/randn/randint/bernoulli
 void bind_runtime(py::module_& m);      // threads, capability, memory, CUDA queries, probes
+void bind_probe(py::module_& m);        // peak FMA throughput and memory bandwidth probes
 
 }  // namespace ember::py_bind
 

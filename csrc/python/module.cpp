@@ -35,4 +35,5 @@ PYBIND11_MODULE(_C, m) {
   bind_index(m);
   bind_random(m);
   bind_runtime(m);
+  bind_probe(m);
 }

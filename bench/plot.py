@@ -1,0 +1,92 @@
+"""Plots GB/s against size, one line per library, from a results file of bench/run.py.
+
+    python bench/plot.py [results/full.json]     writes results/<name>-<suite>.png
+
+One panel per (op, layout), ember at each thread count run (NumPy and PyTorch at the highest),
+and the probes' peak bandwidth as a dashed line. Needs matplotlib (`pip install ember[bench]`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results"
+STYLE = {"ember": "C0", "numpy": "C1", "torch": "C2"}
+
+
+def series(rows: list[dict[str, Any]], lib: str, threads: int) -> tuple[list[int], list[float]]:
+    points = sorted((r["size"], r["times"][lib]["gbps"]) for r in rows
+                    if r["threads"] == threads and lib in r["times"]
+                    and r["times"][lib]["gbps"] is not None)
+    return [p[0] for p in points], [p[1] for p in points]
+
+
+def plot_suite(report: dict[str, Any], suite: str, out: Path) -> bool:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [r for r in report["results"] if r["suite"] == suite and r["bytes"]]
+    panels = list(dict.fromkeys((r["op"], r["layout"]) for r in rows))
+    if not panels:
+        return False
+    threads = sorted({r["threads"] for r in rows})
+    cols = 4
+    nrows = -(-len(panels) // cols)
+    fig, axes = plt.subplots(nrows, cols, figsize=(4 * cols, 3.2 * nrows), squeeze=False)
+    for ax, (op, layout) in zip(axes.flat, panels):
+        sub = [r for r in rows if r["op"] == op and r["layout"] == layout]
+        for t in threads:
+            x, y = series(sub, "ember", t)
+            if not x:
+                continue
+            ax.plot(x, y, "o-", color=STYLE["ember"], alpha=0.5 + 0.5 * (t == threads[-1]),
+                    label=f"ember {t}t")
+        for lib in ("numpy", "torch"):
+            x, y = series(sub, lib, threads[-1])
+            if not x:
+                continue
+            ax.plot(x, y, "s--" if lib == "numpy" else "^-", color=STYLE[lib],
+                    label=f"{lib} {'1t' if lib == 'numpy' else f'{threads[-1]}t'}")
+        kind = sub[0]["peak_kind"]
+        peak = report["probes"].get(kind, {}).get(str(threads[-1]))
+        if peak:
+            ax.axhline(peak, color="gray", ls=":", label=f"{kind} peak")
+        ax.set(xscale="log", yscale="log", title=f"{op}, {layout}", xlabel="elements",
+               ylabel="GB/s")
+        ax.legend(fontsize=7)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.axis("off")
+    fig.suptitle(f"{suite}: {report['machine']['cpu_model']}")
+    fig.tight_layout()
+    tmp = out.with_name(out.name + ".tmp")  # replaced atomically, like the other results
+    fig.savefig(tmp, dpi=90, format="png")
+    plt.close(fig)
+    os.replace(tmp, out)
+    return True
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("results", nargs="?", default=str(RESULTS / "full.json"))
+    args = ap.parse_args()
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        sys.exit("plot.py needs matplotlib: pip install 'ember[bench]' (or matplotlib)")
+    path = Path(args.results)
+    report = json.loads(path.read_text())
+    for suite in dict.fromkeys(r["suite"] for r in report["results"]):
+        out = path.with_name(f"{path.stem}-{suite}.png")
+        if plot_suite(report, suite, out):
+            print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()

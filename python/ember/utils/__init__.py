@@ -1,0 +1,5 @@
+"""Utilities outside the op set: `benchmark`, the timing harness used by bench/."""
+
+from . import benchmark
+
+__all__ = ["benchmark"]
