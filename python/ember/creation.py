@@ -28,8 +28,9 @@ def _dt(d: Any, default: dtype) -> dtype:
 
 
 def _infer_python_dtype(data: Any) -> dtype:
-    """bool < int < float over the leaves of nested Python data (default dtype for floats)."""
-    kind = 0
+    """bool < int < float over the leaves of nested Python data (default dtype for floats);
+    no leaves at all (``[]``) gives the default dtype, as in PyTorch."""
+    kind = -1
     stack = [data]
     while stack:
         x = stack.pop()
@@ -39,14 +40,14 @@ def _infer_python_dtype(data: Any) -> dtype:
             k = 2 if x.dtype.is_floating_point else (0 if x.dtype is bool_ else 1)
             kind = max(kind, k)
         elif isinstance(x, (bool, np.bool_)):
-            pass
+            kind = max(kind, 0)
         elif isinstance(x, (int, np.integer)):
             kind = max(kind, 1)
         elif isinstance(x, (float, np.floating)):
             kind = 2
         else:
             raise TypeError(f"[tensor] can't make a tensor from an element of type {type(x).__name__}")
-    return (bool_, int64, get_default_dtype())[kind]
+    return get_default_dtype() if kind < 0 else (bool_, int64, get_default_dtype())[kind]
 
 
 def tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
