@@ -157,6 +157,9 @@ class Tensor:
             if not force:
                 raise TypeError("[numpy] can't convert a cuda tensor to NumPy; call .cpu() first")
             return self.cpu().numpy()
+        if self._c.dtype_code == bfloat16.code:
+            # NumPy swallows the buffer protocol's error and would make a 0-d object array.
+            raise TypeError("[numpy] NumPy has no bfloat16 dtype; convert with .float() first")
         return np.asarray(self._c)
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
