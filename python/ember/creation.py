@@ -58,16 +58,18 @@ def tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     if isinstance(data, np.ndarray) or isinstance(data, np.generic):
         arr = np.asarray(data)
         src_dt = from_numpy_dtype(arr.dtype, widen=True)
+        if arr.dtype != src_dt.numpy_dtype:
+            arr = arr.astype(src_dt.numpy_dtype)
     else:
         if hasattr(data, "__dlpack__") and not isinstance(data, (list, tuple)):
             return from_dlpack(data).to(dtype=_dt(dtype, None) if dtype else None, copy=True)
         src_dt = _infer_python_dtype(data)
+        # Python floats are doubles: parse as float64 so that dtype=float64 keeps every bit.
+        parse_dt = np.float64 if src_dt.is_floating_point else src_dt.numpy_dtype
         try:
-            arr = np.asarray(data, dtype=src_dt.numpy_dtype or np.float32)
+            arr = np.asarray(data, dtype=parse_dt)
         except (ValueError, TypeError) as e:
             raise ValueError(f"[tensor] can't make a tensor from this data: {e}") from None
-    if src_dt.numpy_dtype is not None and arr.dtype != src_dt.numpy_dtype:
-        arr = arr.astype(src_dt.numpy_dtype)
     arr = np.require(arr, requirements="C")  # keeps 0-d arrays 0-d
     return _wrap(_C.from_buffer(arr).clone()).to(dtype=_dt(dtype, src_dt), device=device)
 
