@@ -397,3 +397,10 @@ def test_int_to_float16_rounds_and_overflows():
 def test_int64_to_int32_wraps_like_numpy():
     x = np.array([2**31, -(2**31) - 1, 2**40 + 5, -1], dtype=np.int64)
     np.testing.assert_array_equal(ember.tensor(x).int().numpy(), x.astype(np.int32))
+
+
+def test_python_floats_keep_double_precision():
+    x = [1 / 3, 0.1, 1e-310, 2.0**60 + 2.0**8]
+    np.testing.assert_array_equal(ember.tensor(x, dtype=ember.float64).numpy(), np.array(x))
+    assert ember.tensor(1 / 3, dtype="double").item() == 1 / 3
+    np.testing.assert_array_equal(ember.tensor(x).numpy(), np.array(x, dtype=np.float32))
