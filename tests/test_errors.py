@@ -150,7 +150,7 @@ def test_inplace_that_would_change_dtype():
 ])
 def test_dim_out_of_range(call, op):
     t = ember.zeros(2, 3)
-    with pytest.raises(IndexError, match=r"^\[" + op + r"\].*dim.*(2|-3).*\(2, 3\)"):
+    with pytest.raises(IndexError, match=r"^\[" + op + r"\].*dim -?\d.*\(2, 3\)"):
         call(t)
 
 
@@ -222,14 +222,16 @@ def test_huge_sizes_raise_memory_error_or_are_empty(sizes):
 
 
 def test_size_beyond_int64():
-    with pytest.raises((OverflowError, ValueError, TypeError, MemoryError)):
+    with _raises(ValueError, "empty", str(2**64), "int64"):
         ember.empty(2**64)
+    with _raises(ValueError, "view", str(-(2**70))):
+        ember.zeros(4).view(-(2**70))
 
 
 def test_bad_size_types():
     with pytest.raises(TypeError, match=r"^\[empty\].*float"):
         ember.empty(2, 3.0)
-    with pytest.raises(TypeError, match=r"^\[zeros\]"):
+    with pytest.raises(TypeError, match=r"^\[(zeros|full)\].*str"):
         ember.zeros("abc")
     assert ember.zeros(np.int64(2), np.int32(3)).shape == (2, 3)
 
