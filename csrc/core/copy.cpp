@@ -14,7 +14,11 @@ namespace {
 
 void same_device_copy(Tensor& dst, const Tensor& src, const char* op) {
   Tensor s = src;
-  if (dst.may_overlap(src) && dst.data_ptr() != src.data_ptr()) s = src.clone();
+  // Only an exact alias (same start, shape and strides) is safe to copy element by element;
+  // any other overlap, e.g. t[:] = t.T, reads elements already overwritten.
+  bool alias = dst.data_ptr() == src.data_ptr() && dst.shape() == src.shape() &&
+               dst.strides() == src.strides();
+  if (dst.may_overlap(src) && !alias) s = src.clone();
   ElemIter it = make_elem_iter(op, dst, {&s});
   if (it.numel == 0) return;
   copy_kernel.pick(dst.device())(it);

@@ -26,7 +26,12 @@ Shape shape_from_py(const char* op, py::handle sizes) {
     if (!PyLong_Check(h.ptr()) && !py::hasattr(h, "__index__"))
       fail<TypeError>(op, "shape entries must be ints, got ",
                       std::string(py::str(py::type::of(h).attr("__name__"))));
-    shape.push_back(py::int_(py::reinterpret_borrow<py::object>(h)).cast<int64_t>());
+    py::int_ v(py::reinterpret_borrow<py::object>(h));
+    int overflow = 0;
+    long long n = PyLong_AsLongLongAndOverflow(v.ptr(), &overflow);
+    if (overflow)
+      fail<ValueError>(op, "size ", std::string(py::str(v)), " does not fit in int64");
+    shape.push_back(n);
   }
   return shape;
 }

@@ -14,8 +14,8 @@ class device:
             return
         if not isinstance(spec, str):
             raise TypeError(f"[device] expected a string such as 'cpu' or 'cuda:0', got {spec!r}")
-        kind, _, idx = spec.partition(":")
-        if kind not in ("cpu", "cuda") or (idx and not idx.isdigit()):
+        kind, colon, idx = spec.partition(":")
+        if kind not in ("cpu", "cuda") or (colon and not idx.isdigit()):
             raise ValueError(f"[device] unsupported device {spec!r} (expected 'cpu', 'cuda' or 'cuda:N')")
         self.type = kind
         self.index = int(idx) if idx else (index if index is not None else 0)

@@ -28,8 +28,9 @@ def _dt(d: Any, default: dtype) -> dtype:
 
 
 def _infer_python_dtype(data: Any) -> dtype:
-    """bool < int < float over the leaves of nested Python data (default dtype for floats)."""
-    kind = 0
+    """bool < int < float over the leaves of nested Python data (default dtype for floats);
+    no leaves at all (``[]``) gives the default dtype, as in PyTorch."""
+    kind = -1
     stack = [data]
     while stack:
         x = stack.pop()
@@ -39,14 +40,14 @@ def _infer_python_dtype(data: Any) -> dtype:
             k = 2 if x.dtype.is_floating_point else (0 if x.dtype is bool_ else 1)
             kind = max(kind, k)
         elif isinstance(x, (bool, np.bool_)):
-            pass
+            kind = max(kind, 0)
         elif isinstance(x, (int, np.integer)):
             kind = max(kind, 1)
         elif isinstance(x, (float, np.floating)):
             kind = 2
         else:
             raise TypeError(f"[tensor] can't make a tensor from an element of type {type(x).__name__}")
-    return (bool_, int64, get_default_dtype())[kind]
+    return get_default_dtype() if kind < 0 else (bool_, int64, get_default_dtype())[kind]
 
 
 def tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
@@ -57,16 +58,18 @@ def tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     if isinstance(data, np.ndarray) or isinstance(data, np.generic):
         arr = np.asarray(data)
         src_dt = from_numpy_dtype(arr.dtype, widen=True)
+        if arr.dtype != src_dt.numpy_dtype:
+            arr = arr.astype(src_dt.numpy_dtype)
     else:
         if hasattr(data, "__dlpack__") and not isinstance(data, (list, tuple)):
             return from_dlpack(data).to(dtype=_dt(dtype, None) if dtype else None, copy=True)
         src_dt = _infer_python_dtype(data)
+        # Python floats are doubles: parse as float64 so that dtype=float64 keeps every bit.
+        parse_dt = np.float64 if src_dt.is_floating_point else src_dt.numpy_dtype
         try:
-            arr = np.asarray(data, dtype=src_dt.numpy_dtype or np.float32)
+            arr = np.asarray(data, dtype=parse_dt)
         except (ValueError, TypeError) as e:
             raise ValueError(f"[tensor] can't make a tensor from this data: {e}") from None
-    if src_dt.numpy_dtype is not None and arr.dtype != src_dt.numpy_dtype:
-        arr = arr.astype(src_dt.numpy_dtype)
     arr = np.require(arr, requirements="C")  # keeps 0-d arrays 0-d
     return _wrap(_C.from_buffer(arr).clone()).to(dtype=_dt(dtype, src_dt), device=device)
 

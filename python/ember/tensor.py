@@ -157,6 +157,9 @@ class Tensor:
             if not force:
                 raise TypeError("[numpy] can't convert a cuda tensor to NumPy; call .cpu() first")
             return self.cpu().numpy()
+        if self._c.dtype_code == bfloat16.code:
+            # NumPy swallows the buffer protocol's error and would make a 0-d object array.
+            raise TypeError("[numpy] NumPy has no bfloat16 dtype; convert with .float() first")
         return np.asarray(self._c)
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
@@ -194,10 +197,12 @@ class Tensor:
                 dev = a
             else:
                 dt = a
+        # _C returns a new wrapper even when nothing converts, so compare before calling it:
+        # `out is self` must mean "no copy was made" for copy=True (and tensor(t)) to copy.
         out = self
-        if dt is not None:
+        if dt is not None and _to_dtype(dt).code != self._c.dtype_code:
             out = out._c.to_dtype(_to_dtype(dt).code)
-        if dev is not None:
+        if dev is not None and str(to_device(dev)) != self._c.device:
             out = out._c.to_device(str(to_device(dev)))
         if copy and out is self:
             out = self._c.clone()
