@@ -54,7 +54,7 @@ extern DispatchTable<ElemFn> relu_kernel;    // max(x, 0), NaN propagates
 extern DispatchTable<ElemFn> floor_kernel;   // identity on ints
 extern DispatchTable<ElemFn> ceil_kernel;    // identity on ints
 extern DispatchTable<ElemFn> trunc_kernel;   // identity on ints
-extern DispatchTable<ElemFn> round_kernel;   // half to even at alpha decimals (alpha = 0: rint)
+extern DispatchTable<ElemFn> round_kernel;   // half to even; alpha decimals, beta 10^|alpha|
 extern DispatchTable<ElemFn> clamp_kernel;   // min(max(x, alpha), beta); +-inf when unbounded
 
 // ---- unary math, float only, out = f(x) in the same dtype -----------------------------------

@@ -8,7 +8,9 @@
 #pragma once
 #include <cmath>
 #include <cstdint>
+#include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 #include "core/dispatch.h"
 #include "core/iter.h"
@@ -118,6 +120,94 @@ inline void unary_loop(char** data, const int64_t* s, int64_t n, const Op& op) {
           op(*reinterpret_cast<const T*>(data[1] + i * s[1]));
     }
   }
+}
+
+// unary_loop for functions whose vector code is valid only for |x| <= limit (sin, cos):
+// blocks of 256 whose largest |x| is within the limit take the vector code, others the scalar
+// `slow` one (libm). Reading a whole block before writing it keeps in-place calls correct.
+template <class T, class Op, class Slow>
+inline void guarded_unary_loop(char** data, const int64_t* s, int64_t n, const Op& op,
+                               const Slow& slow, double limit) {
+  constexpr int64_t ti = sizeof(T);
+  if (s[0] != ti || s[1] != ti) {
+    for (int64_t i = 0; i < n; ++i) {
+      T x = *reinterpret_cast<const T*>(data[1] + i * s[1]);
+      *reinterpret_cast<T*>(data[0] + i * s[0]) = slow(x);
+    }
+    return;
+  }
+  T* out = reinterpret_cast<T*>(data[0]);
+  const T* x = reinterpret_cast<const T*>(data[1]);
+  for (int64_t b = 0; b < n; b += 256) {
+    int64_t m = n - b < 256 ? n - b : 256;
+    T big = 0;
+#pragma omp simd reduction(max : big)
+    for (int64_t i = 0; i < m; ++i) big = std::max(big, std::abs(x[b + i]));
+    if (big <= limit) {  // NaN compares false: a block with NaN takes the scalar path
+#pragma omp simd
+      for (int64_t i = 0; i < m; ++i) out[b + i] = op(x[b + i]);
+    } else {
+      for (int64_t i = 0; i < m; ++i) out[b + i] = slow(x[b + i]);
+    }
+  }
+}
+
+// out[i] = op(a[i], b[i], c[i]) with input types A, B, C and output type R; the contiguous
+// case (all strides equal to the item sizes) is the one the compiler vectorises.
+template <class A, class B, class C, class R, class Op>
+inline void ternary_loop(char** data, const int64_t* s, int64_t n, const Op& op) {
+  if (s[0] == sizeof(R) && s[1] == sizeof(A) && s[2] == sizeof(B) && s[3] == sizeof(C)) {
+    R* out = reinterpret_cast<R*>(data[0]);
+    const A* a = reinterpret_cast<const A*>(data[1]);
+    const B* b = reinterpret_cast<const B*>(data[2]);
+    const C* c = reinterpret_cast<const C*>(data[3]);
+#pragma omp simd
+    for (int64_t i = 0; i < n; ++i) out[i] = op(a[i], b[i], c[i]);
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    *reinterpret_cast<R*>(data[0] + i * s[0]) =
+        op(*reinterpret_cast<const A*>(data[1] + i * s[1]),
+           *reinterpret_cast<const B*>(data[2] + i * s[2]),
+           *reinterpret_cast<const C*>(data[3] + i * s[3]));
+  }
+}
+
+// The dtype sets kernels accept (see elementwise.h).
+enum class Types { Float, Numeric, NumericBool, IntBool };
+
+template <Types K, class T>
+constexpr bool accepts() {
+  constexpr bool fl = std::is_same_v<T, float> || std::is_same_v<T, double>;
+  constexpr bool in = std::is_same_v<T, int32_t> || std::is_same_v<T, int64_t>;
+  constexpr bool bo = std::is_same_v<T, bool>;
+  if constexpr (K == Types::Float) return fl;
+  if constexpr (K == Types::Numeric) return fl || in;
+  if constexpr (K == Types::NumericBool) return fl || in || bo;
+  return in || bo;
+}
+
+// Runs Op<T> (a functor with members `T alpha, beta` taken from the ElemIter) over a binary
+// (nin = 2) or unary (nin = 1) iteration; the output is T, or bool when kBoolOut.
+template <template <class> class Op, Types K, int nin, bool kBoolOut = false>
+void elem_kernel(const ElemIter& it) {
+  Loop1d loop = nullptr;
+  visit_dtype(it.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (accepts<K, T>()) {
+      loop = [](char** d, const int64_t* s, int64_t n, const ElemIter& e) {
+        using R = std::conditional_t<kBoolOut, bool, T>;
+        Op<T> op{static_cast<T>(e.alpha), static_cast<T>(e.beta)};
+        if constexpr (nin == 2) {
+          binary_loop<T, R>(d, s, n, op);
+        } else {
+          unary_loop<T, R>(d, s, n, op);
+        }
+      };
+    }
+  });
+  if (!loop) fail<TypeError>("elementwise", "unsupported dtype ", dtype_name(it.dtype));
+  cpu_elementwise(it, loop);
 }
 
 }  // namespace
