@@ -61,31 +61,26 @@ EMBER_ROUNDING_OP(CeilOp, ceil)
 EMBER_ROUNDING_OP(TruncOp, trunc)
 #undef EMBER_ROUNDING_OP
 
-// Half to even at `decimals` digits, as PyTorch: scale by 10^|d|, rint, scale back. Integers
-// are already round at d >= 0; at d < 0 they round through double.
+// Half to even at `decimals` digits (alpha), as PyTorch: scale by beta = 10^|decimals|, rint,
+// scale back. The binding allows decimals on floats only; integers are already round.
 template <class T>
 struct RoundOp {
   int decimals;
-  double scale;
+  T scale;
   explicit RoundOp(const ElemIter& it)
-      : decimals(static_cast<int>(it.alpha)), scale(std::pow(10.0, std::abs(it.alpha))) {}
+      : decimals(static_cast<int>(it.alpha)), scale(static_cast<T>(it.beta)) {}
   __device__ T operator()(T x) const {
-    if (decimals == 0) {
-      if constexpr (std::is_integral_v<T>) {
-        return x;
-      } else {
-        return rint(x);
-      }
+    if constexpr (std::is_integral_v<T>) {
+      return x;
+    } else {
+      if (decimals == 0) return rint(x);
+      return decimals > 0 ? rint(x * scale) / scale : rint(x / scale) * scale;
     }
-    using C = std::conditional_t<std::is_integral_v<T>, double, T>;
-    if (std::is_integral_v<T> && decimals > 0) return x;
-    C s = static_cast<C>(scale);
-    C v = static_cast<C>(x);
-    return static_cast<T>(decimals > 0 ? rint(v * s) / s : rint(v / s) * s);
   }
 };
 
-// A double bound as a T, saturating for integers (an unbounded side is +-inf).
+// A double bound as a T, saturating for integers: the binding passes +-2^63 for int64, which
+// a plain cast would overflow.
 template <class T>
 T saturate(double v) {
   if constexpr (std::is_integral_v<T>) {
@@ -139,7 +134,7 @@ struct GeluOp {
       const T k = T(0.7978845608028654);  // sqrt(2 / pi)
       return T(0.5) * x * (T(1) + tanh(k * (x + T(0.044715) * x * x * x)));
     }
-    return T(0.5) * x * (T(1) + erf(x * T(0.7071067811865476)));
+    return T(0.5) * x * erfc(-x * T(0.7071067811865476));  // no cancellation for x << 0
   }
 };
 
