@@ -87,7 +87,7 @@ EMBER_UNARY_OP(ErfOp, T, verf(x));
 EMBER_UNARY_OP(SiluOp, T, x / (T(1) + vexp(-x)));
 // x Phi(x) = x erfc(-x / sqrt 2) / 2: no cancellation for negative x (1 + erf would lose it).
 EMBER_UNARY_OP(GeluErfOp, T,
-               static_cast<T>(0.5 * double(x) * verfc(-double(x) * 0.70710678118654752440)));
+               vgelu_erf(x));
 // x (1 + tanh u) / 2 = x sigmoid(2u), u = sqrt(2/pi) (x + 0.044715 x^3).
 EMBER_UNARY_OP(GeluTanhOp, T,
                x / (T(1) + vexp(T(-1.5957691216057307) * (x + T(0.044715) * x * x * x))));

@@ -329,83 +329,131 @@ inline float vcos(float x) { return static_cast<float>(vcos(static_cast<double>(
 // erf and erfc of |x| from fdlibm's four rational approximations ([0, 0.84375),
 // [0.84375, 1.25), [1.25, 1/0.35), [1/0.35, 28)), all evaluated and then selected. The tail
 // exp(-x^2) is split as exp(-z^2 - 0.5625) exp((z - x)(z + x) + R/S), z = x with its low 32
-// bits cleared, so x^2 is never rounded. Max error about 1 ulp (double); float computes in
-// double (0.5 ulp).
-inline void erf_parts(double x, double& erf_abs, double& erfc_abs) {
-  double a = __builtin_fabs(x);
+// bits cleared (12 for float), so x^2 is never rounded. Max error about 1 ulp in double and
+// about 2 ulp in float (the same coefficients rounded to float, as fdlibm's erff).
+template <class T>
+__attribute__((always_inline)) inline void erf_parts(T x, T& erf_abs, T& erfc_abs) {
+  T a = x < T(0) ? -x : x;
   // [0, 0.84375): erf = a + a P(a^2)/Q(a^2)
-  double z = a * a;
-  double r = 1.28379167095512558561e-01 +
-             z * (-3.25042107247001499370e-01 +
-                  z * (-2.84817495755985104766e-02 +
-                       z * (-5.77027029648944159157e-03 + z * -2.37630166566501626084e-05)));
-  double s = 1.0 + z * (3.97917223959155352819e-01 +
-                        z * (6.50222499887672944485e-02 +
-                             z * (5.08130628187576562776e-03 +
-                                  z * (1.32494738004321644526e-04 +
-                                       z * -3.96022827877536812320e-06))));
-  double y = r / s;
-  double erf_a = a + a * y;
-  double erfc_a = a < 0.25 ? 1.0 - erf_a : 0.5 - (a * y + (a - 0.5));
+  T z = a * a;
+  T r = T(1.28379167095512558561e-01) +
+             z * (T(-3.25042107247001499370e-01) +
+                  z * (T(-2.84817495755985104766e-02) +
+                       z * (T(-5.77027029648944159157e-03) + z * T(-2.37630166566501626084e-05))));
+  T s = T(1.0) + z * (T(3.97917223959155352819e-01) +
+                        z * (T(6.50222499887672944485e-02) +
+                             z * (T(5.08130628187576562776e-03) +
+                                  z * (T(1.32494738004321644526e-04) +
+                                       z * T(-3.96022827877536812320e-06)))));
+  T y = r / s;
+  T erf_a = a + a * y;
+  T erfc_a = a < T(0.25) ? T(1.0) - erf_a : T(0.5) - (a * y + (a - T(0.5)));
   // [0.84375, 1.25): erf = erx + P(a - 1)/Q(a - 1)
-  const double erx = 8.45062911510467529297e-01;
-  double t = a - 1.0;
-  double p = -2.36211856075265944077e-03 +
-             t * (4.14856118683748331666e-01 +
-                  t * (-3.72207876035701323847e-01 +
-                       t * (3.18346619901161753674e-01 +
-                            t * (-1.10894694282396677476e-01 +
-                                 t * (3.54783043256182359371e-02 +
-                                      t * -2.16637559486879084300e-03)))));
-  double q = 1.0 + t * (1.06420880400844228286e-01 +
-                        t * (5.40397917702171048937e-01 +
-                             t * (7.18286544141962662868e-02 +
-                                  t * (1.26171219808761642112e-01 +
-                                       t * (1.36370839120290507362e-02 +
-                                            t * 1.19844998467991074170e-02)))));
-  double erf_b = erx + p / q;
-  double erfc_b = 1.0 - erx - p / q;
+  const T erx = T(8.45062911510467529297e-01);
+  T t = a - T(1.0);
+  T p = T(-2.36211856075265944077e-03) +
+             t * (T(4.14856118683748331666e-01) +
+                  t * (T(-3.72207876035701323847e-01) +
+                       t * (T(3.18346619901161753674e-01) +
+                            t * (T(-1.10894694282396677476e-01) +
+                                 t * (T(3.54783043256182359371e-02) +
+                                      t * T(-2.16637559486879084300e-03))))));
+  T q = T(1.0) + t * (T(1.06420880400844228286e-01) +
+                        t * (T(5.40397917702171048937e-01) +
+                             t * (T(7.18286544141962662868e-02) +
+                                  t * (T(1.26171219808761642112e-01) +
+                                       t * (T(1.36370839120290507362e-02) +
+                                            t * T(1.19844998467991074170e-02))))));
+  T erf_b = erx + p / q;
+  T erfc_b = T(1.0) - erx - p / q;
   // [1.25, 28): erfc = exp(-a^2 - 0.5625 + R(1/a^2)/S(1/a^2)) / a
-  double ac = a < 28.0 ? a : 28.0;
-  double u = 1.0 / (ac * ac);
-  double ra = -9.86494403484714822705e-03 +
-              u * (-6.93858572707181764372e-01 +
-                   u * (-1.05586262253232909814e+01 +
-                        u * (-6.23753324503260060396e+01 +
-                             u * (-1.62396669462573470355e+02 +
-                                  u * (-1.84605092906711035994e+02 +
-                                       u * (-8.12874355063065934246e+01 +
-                                            u * -9.81432934416914548592e+00))))));
-  double sa = 1.0 + u * (1.96512716674392571292e+01 +
-                         u * (1.37657754143519042600e+02 +
-                              u * (4.34565877475229228821e+02 +
-                                   u * (6.45387271733267880336e+02 +
-                                        u * (4.29008140027567833386e+02 +
-                                             u * (1.08635005541779435134e+02 +
-                                                  u * (6.57024977031928170135e+00 +
-                                                       u * -6.04244152148580987438e-02)))))));
-  double rb = -9.86494292470009928597e-03 +
-              u * (-7.99283237680523006574e-01 +
-                   u * (-1.77579549177547519889e+01 +
-                        u * (-1.60636384855821916062e+02 +
-                             u * (-6.37566443368389627722e+02 +
-                                  u * (-1.02509513161107724954e+03 +
-                                       u * -4.83519191608651397019e+02)))));
-  double sb = 1.0 + u * (3.03380607434824582924e+01 +
-                         u * (3.25792512996573918826e+02 +
-                              u * (1.53672958608443695994e+03 +
-                                   u * (3.19985821950859553908e+03 +
-                                        u * (2.55305040643316442583e+03 +
-                                             u * (4.74528541206955367215e+02 +
-                                                  u * -2.24409524465858183362e+01))))));
-  double rs = ac < 1.0 / 0.35 ? ra / sa : rb / sb;
-  double zh = double_of(bits_of(ac) & 0xffffffff00000000ull);
-  double erfc_c = vexp(-zh * zh - 0.5625) * vexp((zh - ac) * (zh + ac) + rs) / ac;
-  erfc_c = a >= 28.0 ? 0.0 : erfc_c;
-  double erf_c = 1.0 - erfc_c;
-  bool in_a = a < 0.84375, in_b = a < 1.25;
+  T ac = a < T(28.0) ? a : T(28.0);
+  T u = T(1.0) / (ac * ac);
+  T ra = T(-9.86494403484714822705e-03) +
+              u * (T(-6.93858572707181764372e-01) +
+                   u * (T(-1.05586262253232909814e+01) +
+                        u * (T(-6.23753324503260060396e+01) +
+                             u * (T(-1.62396669462573470355e+02) +
+                                  u * (T(-1.84605092906711035994e+02) +
+                                       u * (T(-8.12874355063065934246e+01) +
+                                            u * T(-9.81432934416914548592e+00)))))));
+  T sa = T(1.0) + u * (T(1.96512716674392571292e+01) +
+                         u * (T(1.37657754143519042600e+02) +
+                              u * (T(4.34565877475229228821e+02) +
+                                   u * (T(6.45387271733267880336e+02) +
+                                        u * (T(4.29008140027567833386e+02) +
+                                             u * (T(1.08635005541779435134e+02) +
+                                                  u * (T(6.57024977031928170135e+00) +
+                                                       u * T(-6.04244152148580987438e-02))))))));
+  T rb = T(-9.86494292470009928597e-03) +
+              u * (T(-7.99283237680523006574e-01) +
+                   u * (T(-1.77579549177547519889e+01) +
+                        u * (T(-1.60636384855821916062e+02) +
+                             u * (T(-6.37566443368389627722e+02) +
+                                  u * (T(-1.02509513161107724954e+03) +
+                                       u * T(-4.83519191608651397019e+02))))));
+  T sb = T(1.0) + u * (T(3.03380607434824582924e+01) +
+                         u * (T(3.25792512996573918826e+02) +
+                              u * (T(1.53672958608443695994e+03) +
+                                   u * (T(3.19985821950859553908e+03) +
+                                        u * (T(2.55305040643316442583e+03) +
+                                             u * (T(4.74528541206955367215e+02) +
+                                                  u * T(-2.24409524465858183362e+01)))))));
+  T rs = ac < T(1.0) / T(0.35) ? ra / sa : rb / sb;
+  T zh;
+  if constexpr (sizeof(T) == 8) {
+    zh = double_of(bits_of(ac) & 0xffffffff00000000ull);
+  } else {
+    zh = float_of(bits_of(ac) & 0xfffff000u);
+  }
+  T erfc_c;
+  if constexpr (sizeof(T) == 8) {
+    erfc_c = vexp(-zh * zh - 0.5625) * vexp((zh - ac) * (zh + ac) + rs) / ac;
+  } else {
+    // The exponent reaches -800: in float its rounding alone would cost ~50 ulp.
+    double e = -double(zh) * double(zh) - 0.5625 + double((zh - ac) * (zh + ac) + rs);
+    erfc_c = static_cast<float>(vexp(e) / double(ac));
+  }
+  erfc_c = a >= T(28.0) ? T(0.0) : erfc_c;
+  T erf_c = T(1.0) - erfc_c;
+  bool in_a = a < T(0.84375), in_b = a < T(1.25);
   erf_abs = in_a ? erf_a : (in_b ? erf_b : erf_c);
   erfc_abs = in_a ? erfc_a : (in_b ? erfc_b : erfc_c);
+}
+
+// Float: fdlibm's rational on [0, 0.84375); above, erfc = t exp(-a^2 + P(t)), t = 1/(1 + a/2)
+// (Numerical Recipes 6.2, relative error < 1.2e-7 for all a >= 0), all in float lanes. Two
+// divisions instead of the four of the double path: about 2 ulp.
+inline void erf_parts(float x, float& erf_abs, float& erfc_abs) {
+  float a = x < 0.0f ? -x : x;
+  float z = a * a;
+  float r = 1.28379167e-01f +
+            z * (-3.25042107e-01f + z * (-2.84817495e-02f + z * (-5.77027029e-03f +
+                                                               z * -2.37630166e-05f)));
+  float s = 1.0f + z * (3.97917224e-01f +
+                        z * (6.50222500e-02f +
+                             z * (5.08130628e-03f + z * (1.32494738e-04f + z * -3.96022828e-06f))));
+  float y = r / s;
+  float erf_a = a + a * y;
+  float erfc_a = a < 0.25f ? 1.0f - erf_a : 0.5f - (a * y + (a - 0.5f));
+  float ac = a < 10.0f ? a : 10.0f;  // erfc(10) < 2^-149 rounds to 0; keeps inf out of h below
+  float t = 1.0f / (1.0f + 0.5f * ac);
+  float p = -1.26551223f +
+            t * (1.00002368f +
+                 t * (0.37409196f +
+                      t * (0.09678418f +
+                           t * (-0.18628806f +
+                                t * (0.27886807f +
+                                     t * (-1.13520398f +
+                                          t * (1.48851587f +
+                                               t * (-0.82215223f + t * 0.17087277f))))))));
+  // e^(-a^2) = e^(-h^2) e^(-(a - h)(a + h)) with h = a's top 12 bits: h^2 is exact, so the big
+  // exponent carries no rounding; the small one carries only a relative 2^-24 of itself.
+  float h = float_of(bits_of(ac) & 0xfffff000u);
+  float erfc_b = a < 10.0f ? t * vexp(-h * h) * vexp(p - (ac - h) * (ac + h)) : 0.0f;
+  bool small = a < 0.84375f;
+  erf_abs = small ? erf_a : 1.0f - erfc_b;
+  erfc_abs = small ? erfc_a : erfc_b;
 }
 
 inline double verf(double x) {
@@ -420,8 +468,31 @@ inline double verfc(double x) {
   return x != x ? x : (x < 0.0 ? 2.0 - c : c);
 }
 
-inline float verf(float x) { return static_cast<float>(verf(static_cast<double>(x))); }
-inline float verfc(float x) { return static_cast<float>(verfc(static_cast<double>(x))); }
+inline float verf(float x) {
+  float e, c;
+  erf_parts(x, e, c);
+  return x != x ? x : __builtin_copysignf(e, x);
+}
+
+inline float verfc(float x) {
+  float e, c;
+  erf_parts(x, e, c);
+  return x != x ? x : (x < 0.0f ? 2.0f - c : c);
+}
+
+// gelu's erf form, x erfc(-x / sqrt 2) / 2. In float the product x / sqrt 2 is rounded, and in
+// the tail erfc's relative error grows as 2b times that rounding (50 ulp at x = -9): b is
+// formed in double, and its low part corrects erfc to first order, d ln erfc(b) / db being
+// about -(2b + 1/b) for b > 1.
+inline float vgelu_erf(float x) {
+  double bd = -double(x) * 0.70710678118654752440;
+  float b = static_cast<float>(bd);
+  float lo = static_cast<float>(bd - double(b));
+  float corr = b > 1.0f ? 1.0f - (2.0f * b + 1.0f / b) * lo : 1.0f;
+  return 0.5f * x * verfc(b) * corr;
+}
+
+inline double vgelu_erf(double x) { return 0.5 * x * verfc(-x * 0.70710678118654752440); }
 
 // x^y for float in double: e^(y log|x|) carries |y log x| < 2^8 with 2^-45 relative error,
 // so rounding to float gives 0.5 ulp. Signs and the C99 special cases (pow(x, 0) = 1,
