@@ -15,6 +15,27 @@
 namespace ember::cpu {
 namespace {
 
+inline uint32_t bits_of(float x) {
+  uint32_t b;
+  std::memcpy(&b, &x, 4);
+  return b;
+}
+inline float float_of(uint32_t b) {
+  float x;
+  std::memcpy(&x, &b, 4);
+  return x;
+}
+inline uint64_t bits_of(double x) {
+  uint64_t b;
+  std::memcpy(&b, &x, 8);
+  return b;
+}
+inline double double_of(uint64_t b) {
+  double x;
+  std::memcpy(&x, &b, 8);
+  return x;
+}
+
 // Round to nearest (ties to even) by adding and subtracting 2^23 (2^52) with x's sign: plain
 // adds, so they vectorise on every instruction set (SSE2 has no round instruction, and
 // roundf's ties-away-from-zero has no vector form at all). Values that large are integers.
@@ -34,8 +55,12 @@ inline T vfloor(T x) {
 
 inline float vexp(float x) {
   const float hi = 88.7228394f, lo = -103.972084f;
-  float xc = x > hi ? hi : (x < lo ? lo : x);
-  float k = vrint(xc * 1.44269504088896341f);
+  float xc = x > hi ? hi : (x < lo ? lo : x);  // NaN passes through and propagates
+  // The shifter 1.5 * 2^23 rounds x / ln2 to the nearest integer k and leaves k in the low
+  // mantissa bits of the sum: no round or convert instruction needed.
+  float sh = xc * 1.44269504088896341f + 12582912.0f;
+  float k = sh - 12582912.0f;
+  int32_t ki = static_cast<int32_t>(bits_of(sh)) - 0x4B400000;
   float r = xc - k * 0.693359375f;
   r = r - k * -2.12194440e-4f;
   float p = 1.9875691500e-4f;
@@ -46,18 +71,12 @@ inline float vexp(float x) {
   p = p * r + 5.0000001201e-1f;
   p = p * r * r + r + 1.0f;
   // 2^k in two halves so k down to -150 (subnormal results) and up to 128 stay exact.
-  int32_t ki = static_cast<int32_t>(k);
   int32_t k1 = ki >> 1;
   int32_t k2 = ki - k1;
-  int32_t b1 = (k1 + 127) << 23;
-  int32_t b2 = (k2 + 127) << 23;
-  float s1, s2;
-  std::memcpy(&s1, &b1, 4);
-  std::memcpy(&s2, &b2, 4);
-  float y = p * s1 * s2;
+  float y = p * float_of(static_cast<uint32_t>(k1 + 127) << 23) *
+            float_of(static_cast<uint32_t>(k2 + 127) << 23);
   y = x > hi ? INFINITY : y;
-  y = x < lo ? 0.0f : y;
-  return x != x ? x : y;
+  return x < lo ? 0.0f : y;
 }
 
 inline double vexp(double x) {
@@ -95,26 +114,6 @@ inline double vexp(double x) {
 }
 
 // Reinterpretation helpers (memcpy compiles to a register move and vectorises).
-inline uint32_t bits_of(float x) {
-  uint32_t b;
-  std::memcpy(&b, &x, 4);
-  return b;
-}
-inline float float_of(uint32_t b) {
-  float x;
-  std::memcpy(&x, &b, 4);
-  return x;
-}
-inline uint64_t bits_of(double x) {
-  uint64_t b;
-  std::memcpy(&b, &x, 8);
-  return b;
-}
-inline double double_of(uint64_t b) {
-  double x;
-  std::memcpy(&x, &b, 8);
-  return x;
-}
 
 // e^x - 1 = 2^k (e^r - 1) + (2^k - 1) with r reduced as in vexp: exact for k = 0, so accurate
 // near 0, and 2^k - 1 is exact for the k that matter. Taylor series for e^r - 1 (truncation
@@ -485,9 +484,16 @@ inline float verfc(float x) {
 // formed in double, and its low part corrects erfc to first order, d ln erfc(b) / db being
 // about -(2b + 1/b) for b > 1.
 inline float vgelu_erf(float x) {
+#if defined(__FMA__)
+  // b + lo = -x (c_hi + c_lo) to about 2^-48: the FMA gives the rounding error of -x c_hi.
+  const float c_hi = 0.707106769f, c_lo = 1.21016175e-08f;
+  float b = -x * c_hi;
+  float lo = __builtin_fmaf(-x, c_hi, -b) - x * c_lo;
+#else
   double bd = -double(x) * 0.70710678118654752440;
   float b = static_cast<float>(bd);
   float lo = static_cast<float>(bd - double(b));
+#endif
   float corr = b > 1.0f ? 1.0f - (2.0f * b + 1.0f / b) * lo : 1.0f;
   return 0.5f * x * verfc(b) * corr;
 }
