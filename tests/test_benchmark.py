@@ -341,7 +341,7 @@ def test_quick_elementwise_cases_agree_with_numpy(bench_modules):
 
 @pytest.mark.slow
 def test_quick_run_end_to_end(tmp_path):
-    env = dict(os.environ, PYTHONPATH=str(BENCH.parent / "python"))
+    env = dict(os.environ)  # the ember under test: installed, or PYTHONPATH=python in a dev tree
     subprocess.run([sys.executable, str(BENCH / "run.py"), "--quick", "--op", "add",
                     "--name", "q", "--out", str(tmp_path), "--probe-mib", "8"],
                    check=True, env=env)

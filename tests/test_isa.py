@@ -20,5 +20,7 @@ def test_no_vector_isa_code_in_shared_symbols() -> None:
     assert spec and spec.loader
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
+    if not mod.has_symbols(ember._C.__file__):
+        pytest.skip("the module is stripped; build with install.strip = false to check")
     bad = mod.leaks(ember._C.__file__)
     assert not bad, "functions with AVX code outside anonymous namespaces: " + ", ".join(bad)

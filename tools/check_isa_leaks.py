@@ -14,6 +14,12 @@ import subprocess
 import sys
 
 
+def has_symbols(path: str) -> bool:
+    """Stripped modules name code by the nearest exported symbol: nothing to check then."""
+    out = subprocess.run(["readelf", "-S", path], check=True, capture_output=True, text=True)
+    return ".symtab" in out.stdout
+
+
 def leaks(path: str) -> dict[str, str]:
     dis = subprocess.run(["objdump", "-d", "--no-show-raw-insn", "-C", path], check=True,
                          capture_output=True, text=True).stdout
@@ -32,6 +38,9 @@ def leaks(path: str) -> dict[str, str]:
 
 
 def main() -> int:
+    if not has_symbols(sys.argv[1]):
+        print("the module has no symbol table (stripped): cannot check")
+        return 2
     bad = leaks(sys.argv[1])
     for name, insn in bad.items():
         print(f"{name[:160]}\n    {insn}")
