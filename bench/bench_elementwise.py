@@ -18,7 +18,6 @@ import numpy as np
 from common import Case, ember_attr, inputs, torch
 
 import ember
-from ember.tensor import _c, _wrap
 
 SIZES = (1 << 10, 1 << 16, 1 << 20, 1 << 24)
 QUICK_SIZES = (1 << 10, 1 << 20)
@@ -33,37 +32,26 @@ def _numpy_gelu(x: np.ndarray) -> np.ndarray:
     return 0.5 * x * (1.0 + np.tanh(inner))
 
 
-def _ember_binary(op: str, symbol: str) -> tuple[Callable[[Any, Any], Any] | None, str]:
-    """`a <symbol> b` once Tensor has the operator; until then the raw binding, so the kernel
-    is still measured (the note says so)."""
-    dunder = {"+": "__add__", "*": "__mul__"}[symbol]
-    if hasattr(ember.Tensor, dunder):
-        return (lambda a, b: a + b) if symbol == "+" else (lambda a, b: a * b), f"a {symbol} b"
-    fn, name = ember_attr(op)
-    if fn is not None:
-        return fn, f"ember.{name}(a, b)"
-    raw = getattr(ember._C, op)
-    return (lambda a, b: _wrap(raw(_c(a), _c(b)))), f"_C.{op} (no Python wrapper yet)"
+def _ember_binary(symbol: str) -> tuple[Callable[[Any, Any], Any], str]:
+    """`a <symbol> b`, as users write it: a fresh output each call."""
+    return (lambda a, b: a + b) if symbol == "+" else (lambda a, b: a * b), f"a {symbol} b"
 
 
-def _ember_unary(op: str, names: tuple[str, ...], raw_ok: bool) -> tuple[Any, str]:
+def _ember_unary(names: tuple[str, ...]) -> tuple[Any, str]:
     fn, name = ember_attr(*names)
-    if fn is not None:
-        return fn, f"{name}(x)" if not name.startswith("Tensor.") else f"x.{name[7:]}()"
-    if raw_ok and hasattr(ember._C, op):
-        raw = getattr(ember._C, op)
-        return (lambda x: _wrap(raw(_c(x)))), f"_C.{op} (no Python wrapper yet)"
-    return None, ""
+    if fn is None:
+        return None, ""
+    return fn, f"{name}(x)" if not name.startswith("Tensor.") else f"x.{name[7:]}()"
 
 
 BINARY = {"add": ("+", np.add), "mul": ("*", np.multiply)}
-# op -> (ember names in order of preference, raw _C fallback allowed, NumPy, PyTorch, arrays
-# moved, probe). Reductions read one array; their output is a scalar.
+# op -> (ember names in order of preference, NumPy, PyTorch, arrays moved, probe).
+# Reductions read one array; their output is a scalar.
 UNARY = {
-    "exp": (("exp", "Tensor.exp"), True, np.exp, "exp", 2, "copy"),
-    "gelu": (("gelu", "nn.functional.gelu"), False, _numpy_gelu, "gelu", 2, "copy"),
-    "sum": (("sum", "Tensor.sum"), False, np.sum, "sum", 1, "read"),
-    "max": (("max", "Tensor.max"), False, np.max, "max", 1, "read"),
+    "exp": (("exp", "Tensor.exp"), np.exp, "exp", 2, "copy"),
+    "gelu": (("gelu", "nn.functional.gelu"), _numpy_gelu, "gelu", 2, "copy"),
+    "sum": (("sum", "Tensor.sum"), np.sum, "sum", 1, "read"),
+    "max": (("max", "Tensor.max"), np.max, "max", 1, "read"),
 }
 
 
@@ -84,7 +72,7 @@ def _binary_case(op: str, n: int, layout: str, threads: int) -> Case:
     x = inputs(n, layout, 2)
     fns: dict[str, Callable[[], Any]] = {}
     case = Case("elementwise", op, n, layout, threads, fns, bytes=3 * n * FLOAT, peak="triad")
-    em, how = _ember_binary(op, symbol)
+    em, how = _ember_binary(symbol)
     if em is not None:
         a, b = x["ember"]
         fns["ember"], case.impl["ember"] = (lambda: em(a, b)), how
@@ -98,7 +86,7 @@ def _binary_case(op: str, n: int, layout: str, threads: int) -> Case:
 
 
 def _unary_case(op: str, n: int, layout: str, threads: int) -> Case:
-    names, raw_ok, np_fn, torch_name, arrays, peak = UNARY[op]
+    names, np_fn, torch_name, arrays, peak = UNARY[op]
     x = inputs(n, layout, 1)
     fns: dict[str, Callable[[], Any]] = {}
     case = Case("elementwise", op, n, layout, threads, fns, bytes=arrays * n * FLOAT, peak=peak)
@@ -106,7 +94,7 @@ def _unary_case(op: str, n: int, layout: str, threads: int) -> Case:
         case.rtol = 1e-3 + 1e-7 * n  # float32 sums of n terms differ with summation order
     if op == "gelu":
         case.rtol = 2e-3  # NumPy's tanh form vs the exact erf form
-    em, how = _ember_unary(op, names, raw_ok)
+    em, how = _ember_unary(names)
     if em is None:
         case.notes["ember"] = f"not in ember yet (looked for {', '.join(names)})"
     else:
@@ -125,7 +113,7 @@ def _overhead_case() -> Case:
     x = inputs(1, "contiguous", 2)
     fns: dict[str, Callable[[], Any]] = {}
     case = Case("overhead", "add", 1, "1 element", 1, fns, peak="none")
-    em, how = _ember_binary("add", "+")
+    em, how = _ember_binary("+")
     ea, eb = x["ember"]
     fns["ember"], case.impl["ember"] = (lambda: em(ea, eb)), how
     na, nb = x["numpy"]
