@@ -393,6 +393,47 @@ py::object div(py::handle a, py::handle b, const std::string& mode, bool inplace
   fail<ValueError>(op, "rounding_mode must be None, 'trunc' or 'floor', got '", mode, "'");
 }
 
+// Runs `f` and returns its result as a new reference, or nullptr with the Python error set:
+// the exception mapping of module.cpp, for functions that bypass pybind11's dispatcher.
+template <class F>
+PyObject* call_translated(const F& f) {
+  try {
+    return f().release().ptr();
+  } catch (py::error_already_set& e) {
+    e.restore();
+  } catch (const ValueError& e) {
+    PyErr_SetString(PyExc_ValueError, e.what());
+  } catch (const TypeError& e) {
+    PyErr_SetString(PyExc_TypeError, e.what());
+  } catch (const IndexError& e) {
+    PyErr_SetString(PyExc_IndexError, e.what());
+  } catch (const NotImplementedError& e) {
+    PyErr_SetString(PyExc_NotImplementedError, e.what());
+  } catch (const std::bad_alloc&) {
+    PyErr_NoMemory();
+  } catch (const std::exception& e) {
+    PyErr_SetString(PyExc_RuntimeError, e.what());
+  }
+  return nullptr;
+}
+
+// The Tensor operators as METH_FASTCALL functions: on a 1-element tensor pybind11's dispatcher
+// costs about a fifth of the whole `a + b`.
+template <const Spec* S>
+PyObject* fast_binary(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+  if (nargs != 2) {
+    PyErr_Format(PyExc_TypeError, "[%s] expected 2 arguments, got %zd", S->name, nargs);
+    return nullptr;
+  }
+  return call_translated([&] { return binary(*S, S->name, args[0], args[1], 1.0, false); });
+}
+
+PyCFunction fastcall(PyObject* (*f)(PyObject*, PyObject* const*, Py_ssize_t)) {
+  return reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(f));
+}
+
+const Spec kMulOp = kBinary[0];  // mul
+
 }  // namespace
 
 void bind_elementwise(py::module_& m) {
@@ -451,10 +492,13 @@ void bind_elementwise(py::module_& m) {
           }, py::arg("x"), py::arg("nan") = 0.0, py::arg("posinf") = py::none(),
           py::arg("neginf") = py::none());
   }
-  // The Tensor operators: positional arguments only, so pybind11 does no keyword handling.
-  m.def("op_add", [](py::handle a, py::handle b) { return binary(kAdd, "add", a, b, 1.0, false); });
-  m.def("op_sub", [](py::handle a, py::handle b) { return binary(kSub, "sub", a, b, 1.0, false); });
-  m.def("op_div", [](py::handle a, py::handle b) { return binary(kDiv, "div", a, b, 1.0, false); });
+  static PyMethodDef operators[] = {
+      {"op_add", fastcall(fast_binary<&kAdd>), METH_FASTCALL, "a + b (Tensor.__add__)"},
+      {"op_sub", fastcall(fast_binary<&kSub>), METH_FASTCALL, "a - b (Tensor.__sub__)"},
+      {"op_mul", fastcall(fast_binary<&kMulOp>), METH_FASTCALL, "a * b (Tensor.__mul__)"},
+      {"op_div", fastcall(fast_binary<&kDiv>), METH_FASTCALL, "a / b (Tensor.__truediv__)"},
+      {nullptr, nullptr, 0, nullptr}};
+  if (PyModule_AddFunctions(m.ptr(), operators) != 0) throw py::error_already_set();
   m.def("isnan", [](py::handle x) { return classify("isnan", isnan_kernel, false, x); });
   m.def("isinf", [](py::handle x) { return classify("isinf", isinf_kernel, false, x); });
   m.def("isfinite", [](py::handle x) { return classify("isfinite", isfinite_kernel, true, x); });

@@ -463,10 +463,10 @@ class Tensor:
         return self
 
     def __mul__(self, other: Any) -> Tensor:
-        return _C.mul(self, other)
+        return _C.op_mul(self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
-        return _C.mul(other, self)
+        return _C.op_mul(other, self)
 
     def __imul__(self, other: Any) -> Tensor:
         _C.mul_(self, other)
