@@ -315,3 +315,13 @@ def test_pytorch_parity(rng):
     assert_close(x.cumprod(2), torch.cumprod(t, 2).numpy(), rtol=1e-5)
     ti = torch.tensor(a > 0)
     assert T(a > 0).sum(1).dtype.name == str(ti.sum(1).dtype).split(".")[1]
+
+
+def test_integer_sum_prod_and_scans_wrap_on_overflow_like_numpy():
+    a = np.array([2**62, 2**62, 2**62, 7], dtype=np.int64)
+    t = ember.from_numpy(a)
+    with np.errstate(over="ignore"):
+        assert t.sum().item() == int(a.sum())
+        assert t.prod().item() == int(a.prod())
+        np.testing.assert_array_equal(np.asarray(t.cumsum(0)), np.cumsum(a))
+        np.testing.assert_array_equal(np.asarray(t.cumprod(0)), np.cumprod(a))

@@ -9,6 +9,7 @@
 // per-output result as the shift of the second. max/min propagate NaN, as PyTorch does.
 #include <cmath>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "cpu/reduce.h"
@@ -123,17 +124,38 @@ std::vector<A> reduce_write(const ReduceIter& it, const Op& op,
 }
 
 // ---- the ops --------------------------------------------------------------------------------
+// Integer sums and products wrap on overflow, as in PyTorch: computed in the unsigned type,
+// where wrapping is defined (signed overflow would be undefined behaviour).
+template <class A>
+A wrap_add(A a, A b) {
+  if constexpr (std::is_integral_v<A> && !std::is_same_v<A, bool>) {
+    using U = std::make_unsigned_t<A>;
+    return static_cast<A>(static_cast<U>(a) + static_cast<U>(b));
+  } else {
+    return a + b;
+  }
+}
+template <class A>
+A wrap_mul(A a, A b) {
+  if constexpr (std::is_integral_v<A> && !std::is_same_v<A, bool>) {
+    using U = std::make_unsigned_t<A>;
+    return static_cast<A>(static_cast<U>(a) * static_cast<U>(b));
+  } else {
+    return a * b;
+  }
+}
+
 template <class T, class A>
 struct Sum {
   static A init() { return A(0); }
   A map(T x, A) const { return static_cast<A>(x); }
-  static A combine(A a, A b) { return a + b; }
+  static A combine(A a, A b) { return wrap_add(a, b); }
 };
 template <class T, class A>
 struct Prod {
   static A init() { return A(1); }
   A map(T x, A) const { return static_cast<A>(x); }
-  static A combine(A a, A b) { return a * b; }
+  static A combine(A a, A b) { return wrap_mul(a, b); }
 };
 template <class A>
 A lowest() {

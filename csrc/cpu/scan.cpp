@@ -13,7 +13,8 @@ constexpr int64_t kScanCols = 256;
 
 template <class T, bool kProd>
 void scan_typed(const ReduceIter& it) {
-  using A = std::conditional_t<std::is_floating_point_v<T>, double, int64_t>;
+  // Integers accumulate in uint64_t: overflow wraps as in PyTorch, instead of being undefined.
+  using A = std::conditional_t<std::is_floating_point_v<T>, double, uint64_t>;
   const A init = kProd ? A(1) : A(0);
   const int64_t len = it.red_numel, rs = it.red_strides[0], os = it.out_scan_stride;
   const int last = it.out_ndim - 1;
