@@ -99,14 +99,14 @@ class Tensor:
     def T(self) -> Tensor:
         """All dims reversed (the transpose for 2-D)."""
         n = self._c.ndim
-        return _wrap(self._c.permute(tuple(range(n - 1, -1, -1))))
+        return self._c.permute(tuple(range(n - 1, -1, -1)))
 
     @property
     def mT(self) -> Tensor:
         """The last two dims swapped (batched matrix transpose)."""
         if self._c.ndim < 2:
             raise ValueError(f"[mT] needs at least 2 dims, got shape {tuple(self.shape)}")
-        return _wrap(self._c.transpose(-2, -1))
+        return self._c.transpose(-2, -1)
 
     def dim(self) -> int:
         return self._c.ndim
@@ -217,7 +217,7 @@ class Tensor:
         return self.to(dt)
 
     def cpu(self) -> Tensor:
-        return self if not self._c.is_cuda else _wrap(self._c.to_device("cpu"))
+        return self if not self._c.is_cuda else self._c.to_device("cpu")
 
     def cuda(self, device: int | str | None = None) -> Tensor:
         d = to_device("cuda" if device is None else device)
@@ -272,7 +272,7 @@ class Tensor:
         if self._c.ndim == 0:
             raise TypeError("[iter] iteration over a 0-d tensor")
         c = self._c
-        return (_wrap(c.select(0, i)) for i in range(c.shape[0]))
+        return (c.select(0, i) for i in range(c.shape[0]))
 
     __hash__ = object.__hash__
 
@@ -281,19 +281,19 @@ class Tensor:
 
     # ---- views ----------------------------------------------------------------------------------
     def view(self, *shape: Any) -> Tensor:
-        return _wrap(self._c.view(_sizes(shape, "view")))
+        return self._c.view(_sizes(shape, "view"))
 
     def view_as(self, other: Tensor) -> Tensor:
-        return _wrap(self._c.view(other._c.shape))
+        return self._c.view(other._c.shape)
 
     def reshape(self, *shape: Any) -> Tensor:
-        return _wrap(self._c.reshape(_sizes(shape, "reshape")))
+        return self._c.reshape(_sizes(shape, "reshape"))
 
     def reshape_as(self, other: Tensor) -> Tensor:
-        return _wrap(self._c.reshape(other._c.shape))
+        return self._c.reshape(other._c.shape)
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
-        return _wrap(self._c.transpose(dim0, dim1))
+        return self._c.transpose(dim0, dim1)
 
     swapaxes = swapdims = transpose
 
@@ -303,7 +303,7 @@ class Tensor:
         return self.T
 
     def permute(self, *dims: Any) -> Tensor:
-        return _wrap(self._c.permute(_sizes(dims, "permute")))
+        return self._c.permute(_sizes(dims, "permute"))
 
     def movedim(self, source: int | Sequence[int], destination: int | Sequence[int]) -> Tensor:
         src = [source] if isinstance(source, int) else list(source)
@@ -320,19 +320,19 @@ class Tensor:
         return self.permute([o if o >= 0 else next(rest) for o in order])
 
     def expand(self, *sizes: Any) -> Tensor:
-        return _wrap(self._c.expand(_sizes(sizes, "expand")))
+        return self._c.expand(_sizes(sizes, "expand"))
 
     def expand_as(self, other: Tensor) -> Tensor:
-        return _wrap(self._c.expand(other._c.shape))
+        return self._c.expand(other._c.shape)
 
     def broadcast_to(self, *shape: Any) -> Tensor:
-        return _wrap(self._c.broadcast_to(_sizes(shape, "broadcast_to")))
+        return self._c.broadcast_to(_sizes(shape, "broadcast_to"))
 
     def squeeze(self, dim: int | Sequence[int] | None = None) -> Tensor:
         if dim is None:
-            return _wrap(self._c.squeeze_all())
+            return self._c.squeeze_all()
         if isinstance(dim, int):
-            return _wrap(self._c.squeeze(dim))
+            return self._c.squeeze(dim)
         n = self._c.ndim
         dims = sorted({_wrap_dim("squeeze", d, n, self._c.shape) for d in dim}, reverse=True)
         c = self._c
@@ -341,13 +341,13 @@ class Tensor:
         return _wrap(c)
 
     def unsqueeze(self, dim: int) -> Tensor:
-        return _wrap(self._c.unsqueeze(dim))
+        return self._c.unsqueeze(dim)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         shape = self._c.shape
         n = len(shape)
         if n == 0:
-            return _wrap(self._c.reshape((1,)))
+            return self._c.reshape((1,))
         s = _wrap_dim("flatten", start_dim, n, shape)
         e = _wrap_dim("flatten", end_dim, n, shape)
         if s > e:
@@ -355,7 +355,7 @@ class Tensor:
         size = 1
         for d in shape[s : e + 1]:
             size *= d
-        return _wrap(self._c.reshape(shape[:s] + (size,) + shape[e + 1 :]))
+        return self._c.reshape(shape[:s] + (size,) + shape[e + 1 :])
 
     def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
         shape = self._c.shape
@@ -372,21 +372,21 @@ class Tensor:
                 f"[unflatten] sizes {sizes} don't multiply to the size {shape[d]} of dim {dim}"
                 f" (shape {shape})"
             )
-        return _wrap(self._c.view(shape[:d] + sizes + shape[d + 1 :]))
+        return self._c.view(shape[:d] + sizes + shape[d + 1 :])
 
     def narrow(self, dim: int, start: int, length: int) -> Tensor:
-        return _wrap(self._c.narrow(dim, int(start), int(length)))
+        return self._c.narrow(dim, int(start), int(length))
 
     def select(self, dim: int, index: int) -> Tensor:
-        return _wrap(self._c.select(dim, int(index)))
+        return self._c.select(dim, int(index))
 
     def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
-        return _wrap(self._c.diagonal(offset, dim1, dim2))
+        return self._c.diagonal(offset, dim1, dim2)
 
     def as_strided(self, size: Sequence[int], stride: Sequence[int],
                    storage_offset: int | None = None) -> Tensor:
         off = self._c.offset if storage_offset is None else storage_offset
-        return _wrap(self._c.as_strided(tuple(size), tuple(stride), off))
+        return self._c.as_strided(tuple(size), tuple(stride), off)
 
     def split(self, split_size_or_sections: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
         shape = self._c.shape
@@ -405,7 +405,7 @@ class Tensor:
                 )
         out, start = [], 0
         for s in sizes:
-            out.append(_wrap(self._c.narrow(d, start, s)))
+            out.append(self._c.narrow(d, start, s))
             start += s
         return tuple(out)
 
@@ -419,16 +419,16 @@ class Tensor:
     def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
         shape = self._c.shape
         d = _wrap_dim("unbind", dim, len(shape), shape)
-        return tuple(_wrap(self._c.select(d, i)) for i in range(shape[d]))
+        return tuple(self._c.select(d, i) for i in range(shape[d]))
 
     def contiguous(self) -> Tensor:
         return self if self._c.is_contiguous() else self._c.clone()
 
     def clone(self) -> Tensor:
-        return _wrap(self._c.clone())
+        return self._c.clone()
 
     def detach(self) -> Tensor:
-        return _wrap(self._c.view(self._c.shape)) if self._c.numel else _wrap(self._c)
+        return self._c.view(self._c.shape) if self._c.numel else _wrap(self._c)
 
     def copy_(self, src: Any) -> Tensor:
         self._c.copy_(_as_c_tensor(src, self))
