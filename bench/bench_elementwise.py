@@ -17,8 +17,6 @@ from typing import Any
 import numpy as np
 from common import Case, ember_attr, inputs, torch
 
-import ember
-
 SIZES = (1 << 10, 1 << 16, 1 << 20, 1 << 24)
 QUICK_SIZES = (1 << 10, 1 << 20)
 LAYOUTS = ("contiguous", "transposed")

@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 import ember
+import numpy as np
 
 try:  # PyTorch is optional: its columns are left out when it is missing
     import torch

@@ -12,9 +12,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from common import thread_counts, write_atomic
-
 import ember
+from common import thread_counts, write_atomic
 from ember import _C
 
 RESULTS = Path(__file__).resolve().parent / "results"

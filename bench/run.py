@@ -23,13 +23,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import ember
 import numpy as np
 from common import LIBRARIES, Case, set_threads, to_numpy, torch, write_atomic
+from ember.utils.benchmark import compare, format_time
 from probes import markdown as probes_markdown
 from probes import peak, run_probes
-
-import ember
-from ember.utils.benchmark import compare, format_time
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"

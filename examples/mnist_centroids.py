@@ -17,9 +17,8 @@ import struct
 import time
 from pathlib import Path
 
-import numpy as np
-
 import ember
+import numpy as np
 
 
 def read_idx(path: Path) -> np.ndarray:

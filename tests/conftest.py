@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import ember
 import numpy as np
 import pytest
-
-import ember
 from ember import _C
 
 # rtol/atol per result dtype, against a float64 NumPy reference.

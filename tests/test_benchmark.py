@@ -12,10 +12,9 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
+import ember
 import numpy as np
 import pytest
-
-import ember
 from ember import _C
 from ember.tensor import _c
 from ember.utils import benchmark as bm

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import ember
 import numpy as np
 import pytest
-
-import ember
+from conftest import CUDA, assert_close
 from ember import _C
 from ember.tensor import _c, _wrap
-
-from conftest import CUDA, assert_close
 
 ALL_DTYPES = ["bool", "int32", "int64", "float16", "bfloat16", "float32", "float64"]
 NUMERIC = ["int32", "int64", "float16", "bfloat16", "float32", "float64"]

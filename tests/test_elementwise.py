@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import math
 
+import ember
 import numpy as np
 import pytest
 from conftest import assert_close
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import ember
 
 SHAPES = [(), (0,), (1,), (7,), (127,), (129,), (3, 0), (4, 33), (2, 3, 17)]
 FLOAT_DTYPES = ["float32", "float64", "float16", "bfloat16"]

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import re
 
+import ember
 import numpy as np
 import pytest
 from conftest import CUDA
-
-import ember
 
 
 def _raises(exc, op, *parts):

@@ -9,13 +9,12 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+import ember
 import numpy as np
 import pytest
 from conftest import TOLERANCES, to_numpy
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-
-import ember
 
 ALLOWED = (ValueError, TypeError, IndexError, RuntimeError, NotImplementedError, MemoryError,
            ZeroDivisionError)

@@ -3,11 +3,10 @@ index_select, take, masked ops, nonzero. References are NumPy (and PyTorch where
 
 from __future__ import annotations
 
+import ember
 import numpy as np
 import pytest
 from conftest import assert_close
-
-import ember
 
 DTYPES = [ember.bool, ember.int32, ember.int64, ember.float16, ember.bfloat16, ember.float32,
           ember.float64]

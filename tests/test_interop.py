@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import gc
 
+import ember
 import numpy as np
 import pytest
-
-import ember
 
 NP_DTYPES = [np.bool_, np.int32, np.int64, np.float16, np.float32, np.float64]
 

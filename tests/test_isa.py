@@ -7,9 +7,8 @@ import importlib.util
 import pathlib
 import shutil
 
-import pytest
-
 import ember
+import pytest
 
 TOOL = pathlib.Path(__file__).resolve().parents[1] / "tools" / "check_isa_leaks.py"
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import math
 
+import ember
 import numpy as np
 import pytest
-
-import ember
 from ember import _C
 
 FLOATS = [ember.float16, ember.bfloat16, ember.float32, ember.float64]

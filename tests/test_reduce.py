@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import itertools
 
+import ember
 import numpy as np
 import pytest
 from conftest import assert_close
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import ember
 
 SHAPES = [(), (1,), (7,), (129,), (3, 4), (2, 3, 5), (4, 1, 33), (2, 0, 3)]
 

@@ -11,10 +11,9 @@ import threading
 import time
 from pathlib import Path
 
+import ember
 import numpy as np
 import pytest
-
-import ember
 from ember import _C
 
 PYTHON_DIR = str(Path(ember.__file__).resolve().parent.parent)

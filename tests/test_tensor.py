@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import itertools
 
+import ember
 import numpy as np
 import pytest
 from conftest import assert_close, to_numpy
-
-import ember
 
 DTYPES = [ember.bool, ember.int32, ember.int64, ember.float16, ember.bfloat16, ember.float32,
           ember.float64]

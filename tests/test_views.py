@@ -4,14 +4,13 @@ as_strided and basic indexing (get and set), each checked against the same NumPy
 
 from __future__ import annotations
 
+import ember
 import numpy as np
 import pytest
 from conftest import assert_close
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-
-import ember
 
 
 def _pair(shape, dtype=np.float64):

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import _C
-from . import cpu, cuda
+from . import _C, cpu, cuda
 from ._device import device
 from ._dtype import (
     bfloat16,

@@ -8,7 +8,8 @@ in tensor.py are attached at the bottom of this module.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .. import _C
 from ..tensor import Tensor, _c, _wrap
