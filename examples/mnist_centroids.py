@@ -48,7 +48,8 @@ def load(root: Path, split: str) -> tuple[ember.Tensor, ember.Tensor]:
 
 
 def main() -> None:
-    default = Path(os.environ.get("EMBER_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+    shared = Path(__file__).resolve().parents[2] / "shared" / "data"
+    default = Path(os.environ.get("EMBER_DATA", shared))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=default, help="folder holding mnist/")
     args = parser.parse_args()

@@ -16,7 +16,9 @@ class device:
             raise TypeError(f"[device] expected a string such as 'cpu' or 'cuda:0', got {spec!r}")
         kind, colon, idx = spec.partition(":")
         if kind not in ("cpu", "cuda") or (colon and not idx.isdigit()):
-            raise ValueError(f"[device] unsupported device {spec!r} (expected 'cpu', 'cuda' or 'cuda:N')")
+            raise ValueError(
+                f"[device] unsupported device {spec!r} (expected 'cpu', 'cuda' or 'cuda:N')"
+            )
         self.type = kind
         self.index = int(idx) if idx else (index if index is not None else 0)
 
@@ -24,7 +26,8 @@ class device:
         return "cpu" if self.type == "cpu" else f"cuda:{self.index}"
 
     def __repr__(self) -> str:
-        return f"device(type='{self.type}'" + (")" if self.type == "cpu" else f", index={self.index})")
+        index = "" if self.type == "cpu" else f", index={self.index}"
+        return f"device(type='{self.type}'{index})"
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, str):

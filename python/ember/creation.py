@@ -46,7 +46,9 @@ def _infer_python_dtype(data: Any) -> dtype:
         elif isinstance(x, (float, np.floating)):
             kind = 2
         else:
-            raise TypeError(f"[tensor] can't make a tensor from an element of type {type(x).__name__}")
+            raise TypeError(
+                f"[tensor] can't make a tensor from an element of type {type(x).__name__}"
+            )
     return get_default_dtype() if kind < 0 else (bool_, int64, get_default_dtype())[kind]
 
 
@@ -166,7 +168,9 @@ def arange(start: float, end: float | None = None, step: float = 1, *, dtype: An
         raise ValueError("[arange] step must be nonzero")
     for v in (start, end, step):
         if not math.isfinite(v):
-            raise ValueError(f"[arange] start, end and step must be finite, got {start}, {end}, {step}")
+            raise ValueError(
+                f"[arange] start, end and step must be finite, got {start}, {end}, {step}"
+            )
     all_int = all(isinstance(v, int) for v in (start, end, step))
     d = _dt(dtype, int64 if all_int else get_default_dtype())
     n = max(0, math.ceil((end - start) / step))
@@ -177,7 +181,9 @@ def arange(start: float, end: float | None = None, step: float = 1, *, dtype: An
     return tensor(a, dtype=d, device=device)
 
 
-def linspace(start: float, end: float, steps: int, *, dtype: Any = None, device: Any = None) -> Tensor:
+def linspace(
+    start: float, end: float, steps: int, *, dtype: Any = None, device: Any = None
+) -> Tensor:
     """`steps` evenly spaced values from start to end, both included."""
     if steps < 0:
         raise ValueError(f"[linspace] steps must be non-negative, got {steps}")

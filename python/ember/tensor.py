@@ -388,7 +388,9 @@ class Tensor:
         off = self._c.offset if storage_offset is None else storage_offset
         return self._c.as_strided(tuple(size), tuple(stride), off)
 
-    def split(self, split_size_or_sections: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
+    def split(
+        self, split_size_or_sections: int | Sequence[int], dim: int = 0
+    ) -> tuple[Tensor, ...]:
         shape = self._c.shape
         d = _wrap_dim("split", dim, len(shape), shape)
         n = shape[d]
