@@ -393,26 +393,18 @@ py::object div(py::handle a, py::handle b, const std::string& mode, bool inplace
   fail<ValueError>(op, "rounding_mode must be None, 'trunc' or 'floor', got '", mode, "'");
 }
 
-// Runs `f` and returns its result as a new reference, or nullptr with the Python error set:
-// the exception mapping of module.cpp, for functions that bypass pybind11's dispatcher.
+// Runs `f` and returns its result as a new reference, or nullptr with the Python error set,
+// for functions that bypass pybind11's dispatcher (and so its exception translators).
 template <class F>
 PyObject* call_translated(const F& f) {
   try {
     return f().release().ptr();
   } catch (py::error_already_set& e) {
     e.restore();
-  } catch (const ValueError& e) {
-    PyErr_SetString(PyExc_ValueError, e.what());
-  } catch (const TypeError& e) {
-    PyErr_SetString(PyExc_TypeError, e.what());
-  } catch (const IndexError& e) {
-    PyErr_SetString(PyExc_IndexError, e.what());
-  } catch (const NotImplementedError& e) {
-    PyErr_SetString(PyExc_NotImplementedError, e.what());
   } catch (const std::bad_alloc&) {
     PyErr_NoMemory();
   } catch (const std::exception& e) {
-    PyErr_SetString(PyExc_RuntimeError, e.what());
+    if (!set_python_error(e)) PyErr_SetString(PyExc_RuntimeError, e.what());
   }
   return nullptr;
 }

@@ -10,6 +10,10 @@ namespace ember::py_bind {
 
 namespace py = pybind11;
 
+// Sets the Python exception matching an ember error (ValueError, TypeError, IndexError,
+// NotImplementedError); false for any other exception, which the caller maps itself.
+bool set_python_error(const std::exception& e);
+
 // ember.Tensor is a Python class with a `_c` slot holding a _C.Tensor. C++ reads and writes
 // that slot directly, so ops take and return ember.Tensor objects without Python frames.
 void set_tensor_class(py::handle cls);

@@ -3,20 +3,26 @@
 #include "python/bindings.h"
 
 namespace ember::py_bind {
+
+bool set_python_error(const std::exception& e) {
+  PyObject* type = dynamic_cast<const ValueError*>(&e)            ? PyExc_ValueError
+                   : dynamic_cast<const TypeError*>(&e)           ? PyExc_TypeError
+                   : dynamic_cast<const IndexError*>(&e)          ? PyExc_IndexError
+                   : dynamic_cast<const NotImplementedError*>(&e) ? PyExc_NotImplementedError
+                                                                  : nullptr;
+  if (!type) return false;
+  PyErr_SetString(type, e.what());
+  return true;
+}
+
 namespace {
 
 void translate_errors() {
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
-    } catch (const ValueError& e) {
-      PyErr_SetString(PyExc_ValueError, e.what());
-    } catch (const TypeError& e) {
-      PyErr_SetString(PyExc_TypeError, e.what());
-    } catch (const IndexError& e) {
-      PyErr_SetString(PyExc_IndexError, e.what());
-    } catch (const NotImplementedError& e) {
-      PyErr_SetString(PyExc_NotImplementedError, e.what());
+    } catch (const std::exception& e) {
+      if (!set_python_error(e)) throw;  // pybind11's own mapping for std:: exceptions
     }
   });
 }
