@@ -43,6 +43,7 @@ void bind_index(py::module_& m);        // cat/stack, gather/scatter, advanced i
 void bind_random(py::module_& m);       // Philox generator, rand/randn/randint/bernoulli
 void bind_runtime(py::module_& m);      // threads, capability, memory, CUDA queries, probes
 void bind_probe(py::module_& m);        // peak FMA throughput and memory bandwidth probes
+void bind_gemm(py::module_& m);         // raw GEMM kernel access, blocking and cache queries
 
 }  // namespace ember::py_bind
 

@@ -42,4 +42,5 @@ PYBIND11_MODULE(_C, m) {
   bind_random(m);
   bind_runtime(m);
   bind_probe(m);
+  bind_gemm(m);
 }

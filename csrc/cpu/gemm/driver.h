@@ -1,0 +1,214 @@
+// The BLIS loop nest around a microkernel K (per-capability code, anonymous namespace):
+//
+//   for jc over N in NC blocks            B block (KC x NC) lives in L3, shared by all threads
+//     for pc over K in KC blocks           pack B (threads split its panels), barrier
+//       for ic over this thread's rows in MC blocks
+//         pack A (MC x KC, stays in L2)
+//         for jr over this thread's NR panels   B micro-panel (KC x NR) stays in L1
+//           for ir over MR panels              A micro-panel streams from L2
+//             microkernel: C[ir, jr] (+)= A_panel @ B_panel
+//       barrier (before B is repacked)
+//
+// Threads form a tm x tn grid over the tiles of C (rows in MR units, columns in NR units),
+// chosen so the busiest thread has the fewest tiles: tall problems split rows and share the
+// packed B, wide ones split columns. Small problems run on one thread.
+#pragma once
+#include <omp.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <new>
+
+#include "core/allocator.h"
+#include "cpu/gemm/gemm.h"
+#include "cpu/gemm/pack.h"
+#include "cpu/gemm/ukernel.h"
+
+namespace ember::cpu {
+namespace {
+
+// Below this many FLOPs per thread a thread costs more to start than it saves.
+constexpr double kMinFlopsPerThread = 2.0 * 64 * 64 * 64;
+
+inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+inline int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
+
+// A buffer from the caching CPU allocator (64-byte aligned), freed on scope exit.
+struct Buffer {
+  explicit Buffer(size_t bytes) : size(bytes), ptr(bytes ? cpu_allocate(bytes) : nullptr) {}
+  ~Buffer() {
+    if (ptr) cpu_free(ptr, size);
+  }
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
+  size_t size;
+  void* ptr;
+};
+
+struct Blocks {
+  int64_t mc, kc, nc;
+};
+
+// KC: a KC x NR micro-panel of B fills half of L1 (the other half holds the A stream and C).
+// MC: an MC x KC block of A fills half of L2. NC: a KC x NC block of B fits a share of L3,
+// capped so A is not repacked too rarely to matter but B stays modest. Then each is evened
+// out over the problem (k = 300 with KC = 256 becomes two blocks of 150, not 256 + 44).
+template <class K>
+Blocks choose_blocks(int64_t m, int64_t n, int64_t k) {
+  using T = typename K::Type;
+  const CacheSizes cs = cpu_cache_sizes();
+  const GemmBlocking o = gemm_blocking_override();
+  const int64_t sz = sizeof(T);
+  int64_t kc = o.kc ? o.kc : std::clamp<int64_t>(cs.l1d / 2 / (K::NR * sz), 64, 1024);
+  int64_t mc = o.mc ? o.mc : std::clamp<int64_t>(cs.l2 / 2 / (kc * sz), K::MR, 4096);
+  int64_t nc = o.nc ? o.nc : std::clamp<int64_t>(cs.l3 / 8 / (kc * sz), K::NR, 4096);
+  kc = ceil_div(k, ceil_div(k, std::max<int64_t>(kc, 1)));
+  mc = std::max<int64_t>(K::MR, mc / K::MR * K::MR);
+  nc = std::max<int64_t>(K::NR, nc / K::NR * K::NR);
+  nc = std::min(nc, round_up(n, K::NR));
+  mc = std::min(mc, round_up(m, K::MR));
+  return {mc, kc, nc};
+}
+
+// One matrix product in the compute type T: C = alpha * A @ B + beta * C + bias, where bias
+// (if any) is a contiguous T vector padded to a multiple of the tile.
+template <class T, class S>
+struct Job {
+  int64_t m, n, k;
+  const S* a;
+  int64_t rsa, csa;
+  const S* b;
+  int64_t rsb, csb;
+  T* c;
+  int64_t rsc, csc;
+  T alpha, beta;
+  GemmBias bias_kind;
+  const T* bias;
+};
+
+template <class K>
+int threads_for(int64_t m, int64_t n, int64_t k, int max_threads) {
+  double flops = 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+  int64_t tiles = ceil_div(m, K::MR) * ceil_div(n, K::NR);
+  int64_t by_work = static_cast<int64_t>(flops / kMinFlopsPerThread);
+  return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>({max_threads, by_work, tiles})));
+}
+
+// The tm x tn factorisation of nt whose busiest thread gets the fewest tiles; ties go to more
+// row groups, which share one packed B.
+inline void thread_grid(int nt, int64_t mpanels, int64_t npanels, int* tm, int* tn) {
+  int64_t best = -1;
+  for (int r = nt; r >= 1; --r) {
+    if (nt % r) continue;
+    int64_t cost = ceil_div(mpanels, r) * ceil_div(npanels, nt / r);
+    if (best < 0 || cost < best) {
+      best = cost;
+      *tm = r;
+      *tn = nt / r;
+    }
+  }
+}
+
+// Applies alpha and beta to a tile the microkernel wrote to a scratch buffer (edge tiles and C
+// with a column stride other than 1).
+template <class K, class T>
+void store_edge(const T* tile, int mr, int nr, T* c, int64_t rsc, int64_t csc, const Tail<T>& t) {
+  for (int i = 0; i < mr; ++i) {
+    for (int j = 0; j < nr; ++j) {
+      T* out = c + i * rsc + j * csc;
+      T v = t.alpha * tile[i * K::NR + j];
+      if (t.beta != T(0)) v += t.beta * *out;
+      if (t.bias_n) v += t.bias_n[j];
+      if (t.bias_m) v += t.bias_m[i];
+      *out = v;
+    }
+  }
+}
+
+template <class K, class S>
+void macro_kernel(const Job<typename K::Type, S>& job, const typename K::Type* ap,
+                  const typename K::Type* bp, int64_t ic, int64_t mc, int64_t jc,
+                  int64_t jp_begin, int64_t jp_end, int64_t nc, int64_t kc, bool first) {
+  using T = typename K::Type;
+  alignas(64) T tile[K::MR * K::NR];
+  for (int64_t jp = jp_begin; jp < jp_end; ++jp) {
+    const int64_t j = jp * K::NR;
+    const int nr = static_cast<int>(std::min<int64_t>(K::NR, nc - j));
+    const T* bpanel = bp + jp * K::NR * kc;
+    for (int64_t i = 0; i < mc; i += K::MR) {
+      const int mr = static_cast<int>(std::min<int64_t>(K::MR, mc - i));
+      Tail<T> t{job.alpha, first ? job.beta : T(1), nullptr, nullptr};
+      if (first && job.bias_kind == GemmBias::PerColumn) t.bias_n = job.bias + jc + j;
+      if (first && job.bias_kind == GemmBias::PerRow) t.bias_m = job.bias + ic + i;
+      T* c = job.c + (ic + i) * job.rsc + (jc + j) * job.csc;
+      const T* apanel = ap + i * kc;
+      if (mr == K::MR && nr == K::NR && job.csc == 1) {
+        K::run(kc, apanel, bpanel, c, job.rsc, t);
+      } else {
+        K::run(kc, apanel, bpanel, tile, K::NR, Tail<T>{T(1), T(0), nullptr, nullptr});
+        store_edge<K>(tile, mr, nr, c, job.rsc, job.csc, t);
+      }
+    }
+  }
+}
+
+// Workspace for one thread team: the shared B block and one A block per thread.
+template <class T>
+struct Workspace {
+  Workspace(const Blocks& bl, int nt, int64_t nr)
+      : b_elems(bl.kc * round_up(bl.nc, nr)),
+        a_elems(bl.kc * bl.mc),
+        buf(sizeof(T) * (b_elems + a_elems * nt) + 64) {}
+  T* b() const { return static_cast<T*>(buf.ptr); }
+  T* a(int thread) const { return b() + b_elems + a_elems * thread; }
+  int64_t b_elems, a_elems;
+  Buffer buf;
+};
+
+template <class K, class S>
+void gemm_blocked(const Job<typename K::Type, S>& job, int nt) {
+  using T = typename K::Type;
+  const Blocks bl = choose_blocks<K>(job.m, job.n, job.k);
+  Workspace<T> ws(bl, nt, K::NR);
+  int tm = 1, tn = 1;
+  thread_grid(nt, ceil_div(job.m, K::MR), ceil_div(bl.nc, K::NR), &tm, &tn);
+  const int64_t mpanels = ceil_div(job.m, K::MR);
+
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+    const int t = omp_get_thread_num();
+    const int team = omp_get_num_threads();  // may be fewer than asked
+    int gm = tm, gn = tn;
+    if (team != nt) thread_grid(team, mpanels, ceil_div(bl.nc, K::NR), &gm, &gn);
+    const int ti = t / gn, tj = t % gn;
+    const int64_t row_begin = std::min(job.m, mpanels * ti / gm * K::MR);
+    const int64_t row_end = std::min(job.m, mpanels * (ti + 1) / gm * K::MR);
+    T* abuf = ws.a(t);
+    for (int64_t jc = 0; jc < job.n; jc += bl.nc) {
+      const int64_t nc = std::min(bl.nc, job.n - jc);
+      const int64_t npanels = ceil_div(nc, K::NR);
+      for (int64_t pc = 0; pc < job.k; pc += bl.kc) {
+        const int64_t kc = std::min(bl.kc, job.k - pc);
+        // Threads pack disjoint panels of the shared B block.
+        const int64_t pb = npanels * t / team, pe = npanels * (t + 1) / team;
+        if (pb < pe) {
+          pack_panels<K::NR>(job.b + pc * job.rsb + (jc + pb * K::NR) * job.csb, job.csb,
+                             job.rsb, std::min(nc - pb * K::NR, (pe - pb) * K::NR), kc,
+                             ws.b() + pb * K::NR * kc);
+        }
+#pragma omp barrier
+        const int64_t jp_begin = npanels * tj / gn, jp_end = npanels * (tj + 1) / gn;
+        for (int64_t ic = row_begin; ic < row_end && jp_begin < jp_end; ic += bl.mc) {
+          const int64_t mc = std::min(bl.mc, row_end - ic);
+          pack_panels<K::MR>(job.a + ic * job.rsa + pc * job.csa, job.rsa, job.csa, mc, kc,
+                             abuf);
+          macro_kernel<K>(job, abuf, ws.b(), ic, mc, jc, jp_begin, jp_end, nc, kc, pc == 0);
+        }
+#pragma omp barrier
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace ember::cpu

@@ -1,0 +1,69 @@
+// General matrix multiply: for every matrix b of a batch,
+//   C[b] = alpha * A[b] @ B[b] + beta * C[b] (+ bias)
+// with A m x k, B k x n, C m x n, each given by a base pointer and element strides (any sign
+// of transposition is just a pair of strides: op(A) = A^T is rs/cs swapped).
+//
+// The CPU kernels (csrc/cpu/gemm/) follow BLIS: B is packed KC x NC into NR-wide panels, A
+// MC x KC into MR-high panels, and a register-blocked MR x NR microkernel per instruction set
+// runs over them. csrc/cuda/gemm.cu fills the CUDA slot of the same table.
+#pragma once
+#include <cstdint>
+
+#include "core/dispatch.h"
+#include "core/dtype.h"
+
+namespace ember {
+
+enum class GemmBias : int8_t {
+  None = 0,
+  PerColumn = 1,  // bias[j * bias_stride] added to column j (Linear: one value per feature)
+  PerRow = 2,     // bias[i * bias_stride] added to row i (convolution as W @ im2col)
+};
+
+struct GemmProblem {
+  // A and B share `dtype`; C and bias have `out_dtype`. Supported pairs: equal float32,
+  // float64, int32, int64, float16, bfloat16 (the last two accumulate in float32), and
+  // bfloat16/float16 inputs with a float32 output.
+  DType dtype;
+  DType out_dtype;
+  int64_t m, n, k;
+  const void* a;
+  int64_t rsa, csa;  // element strides of A (m x k)
+  const void* b;
+  int64_t rsb, csb;  // of B (k x n)
+  void* c;
+  int64_t rsc, csc;  // of C (m x n); C must not overlap A or B
+  // Batches: element offsets of each matrix from the base pointers; null when batch == 1.
+  int64_t batch;
+  const int64_t* a_offsets;
+  const int64_t* b_offsets;
+  const int64_t* c_offsets;
+  double alpha, beta;  // beta == 0: C is not read (NaN in C does not propagate), as in BLAS
+  GemmBias bias_kind;
+  const void* bias;
+  int64_t bias_stride;
+  int num_threads;  // the most threads to use; the kernel uses fewer for small problems
+};
+
+using GemmFn = void (*)(const GemmProblem& p);
+extern DispatchTable<GemmFn> gemm_kernel;
+
+// Cache blocking. Zero fields are chosen from the cache sizes by each microkernel's tile;
+// set_gemm_blocking overrides them (benchmarks and tuning). EMBER_GEMM_MC/KC/NC set the
+// initial override.
+struct GemmBlocking {
+  int64_t mc, kc, nc;
+};
+GemmBlocking gemm_blocking_override();
+void set_gemm_blocking(GemmBlocking b);
+
+struct CacheSizes {
+  int64_t l1d, l2, l3;  // bytes per core (L3: the whole shared cache)
+};
+CacheSizes cpu_cache_sizes();
+
+// Optional instruction-set extensions beyond the capability tiers, probed once.
+bool cpu_has_avx512_bf16();
+bool cpu_has_amx_bf16();  // AMX tiles usable: the processor has them and the OS granted them
+
+}  // namespace ember

@@ -1,0 +1,186 @@
+// GEMM microkernels: an MR x NR block of C from a packed A panel (kc steps of MR values) and a
+// packed B panel (kc steps of NR values). Each one keeps the whole MR x NR accumulator in
+// registers; per step it loads NR/lanes vectors of B, broadcasts the MR values of A and issues
+// MR * NR/lanes FMAs. Included only by per-capability files: everything sits in an anonymous
+// namespace, compiled with the including object's instruction set.
+//
+// Tile sizes, by register count (acc + B vectors + one broadcast must fit):
+//   AVX-512 (32 zmm): float 14 x 32, double 14 x 16 -> 28 accumulators, 2 B, 1 A.
+//   AVX2    (16 ymm): float  6 x 16, double  6 x 8  -> 12 accumulators, 2 B, 1 A.
+//   portable (SSE2 or scalar): 4 x 8 / 4 x 4 plain loops the compiler vectorises.
+#pragma once
+#include <immintrin.h>
+
+#include <cstdint>
+
+namespace ember::cpu {
+namespace {
+
+// What to do with the accumulated tile. The driver passes beta = 1 and no bias for every
+// k-block after the first, so C accumulates across blocks.
+template <class T>
+struct Tail {
+  T alpha;
+  T beta;            // 0: C is not read
+  const T* bias_n;   // NR values added to each row (per-column bias), or null
+  const T* bias_m;   // MR values, one per row (per-row bias), or null
+};
+
+// ---- portable -----------------------------------------------------------------------------
+
+template <class T, int MR_, int NR_>
+struct PortableKernel {
+  using Type = T;
+  static constexpr int MR = MR_;
+  static constexpr int NR = NR_;
+
+  static void run(int64_t kc, const T* __restrict a, const T* __restrict b, T* __restrict c,
+                  int64_t rsc, const Tail<T>& t) {
+    T acc[MR][NR] = {};
+    for (int64_t p = 0; p < kc; ++p) {
+      for (int i = 0; i < MR; ++i) {
+        for (int j = 0; j < NR; ++j) acc[i][j] += a[i] * b[j];
+      }
+      a += MR;
+      b += NR;
+    }
+    for (int i = 0; i < MR; ++i) {
+      T* row = c + i * rsc;
+      for (int j = 0; j < NR; ++j) {
+        T v = t.alpha * acc[i][j];
+        if (t.beta != T(0)) v += t.beta * row[j];
+        if (t.bias_n) v += t.bias_n[j];
+        if (t.bias_m) v += t.bias_m[i];
+        row[j] = v;
+      }
+    }
+  }
+};
+
+// ---- vector kernels -------------------------------------------------------------------------
+
+template <class V, int MR_, int NV>
+struct VectorKernel {
+  using Type = typename V::T;
+  using T = typename V::T;
+  using R = typename V::Reg;
+  static constexpr int MR = MR_;
+  static constexpr int NR = NV * V::kLanes;
+
+  static void run(int64_t kc, const T* __restrict a, const T* __restrict b, T* __restrict c,
+                  int64_t rsc, const Tail<T>& t) {
+    R acc[MR][NV];
+#pragma GCC unroll 32
+    for (int i = 0; i < MR; ++i) {
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) acc[i][v] = V::zero();
+    }
+    for (int i = 0; i < MR; ++i) _mm_prefetch(reinterpret_cast<const char*>(c + i * rsc), _MM_HINT_T0);
+    int64_t p = 0;
+    for (; p + 4 <= kc; p += 4) {
+#pragma GCC unroll 4
+      for (int u = 0; u < 4; ++u) step(acc, a + u * MR, b + u * NR);
+      _mm_prefetch(reinterpret_cast<const char*>(b + 8 * NR), _MM_HINT_T0);
+      a += 4 * MR;
+      b += 4 * NR;
+    }
+    for (; p < kc; ++p) {
+      step(acc, a, b);
+      a += MR;
+      b += NR;
+    }
+    const R alpha = V::set1(t.alpha);
+    const R beta = V::set1(t.beta);
+#pragma GCC unroll 32
+    for (int i = 0; i < MR; ++i) {
+      T* row = c + i * rsc;
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) {
+        R r = V::mul(acc[i][v], alpha);
+        if (t.beta != T(0)) r = V::fmadd(beta, V::load(row + v * V::kLanes), r);
+        if (t.bias_n) r = V::add(r, V::load(t.bias_n + v * V::kLanes));
+        if (t.bias_m) r = V::add(r, V::set1(t.bias_m[i]));
+        V::store(row + v * V::kLanes, r);
+      }
+    }
+  }
+
+  static inline __attribute__((always_inline)) void step(R (&acc)[MR][NV], const T* a,
+                                                         const T* b) {
+    R bv[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) bv[v] = V::load_aligned(b + v * V::kLanes);
+#pragma GCC unroll 32
+    for (int i = 0; i < MR; ++i) {
+      R ai = V::set1(a[i]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) acc[i][v] = V::fmadd(ai, bv[v], acc[i][v]);
+    }
+  }
+};
+
+#if defined(__AVX512F__)
+struct V512f {
+  using T = float;
+  using Reg = __m512;
+  static constexpr int kLanes = 16;
+  static Reg zero() { return _mm512_setzero_ps(); }
+  static Reg set1(T x) { return _mm512_set1_ps(x); }
+  static Reg load(const T* p) { return _mm512_loadu_ps(p); }
+  static Reg load_aligned(const T* p) { return _mm512_load_ps(p); }
+  static void store(T* p, Reg r) { _mm512_storeu_ps(p, r); }
+  static Reg mul(Reg a, Reg b) { return _mm512_mul_ps(a, b); }
+  static Reg add(Reg a, Reg b) { return _mm512_add_ps(a, b); }
+  static Reg fmadd(Reg a, Reg b, Reg c) { return _mm512_fmadd_ps(a, b, c); }
+};
+struct V512d {
+  using T = double;
+  using Reg = __m512d;
+  static constexpr int kLanes = 8;
+  static Reg zero() { return _mm512_setzero_pd(); }
+  static Reg set1(T x) { return _mm512_set1_pd(x); }
+  static Reg load(const T* p) { return _mm512_loadu_pd(p); }
+  static Reg load_aligned(const T* p) { return _mm512_load_pd(p); }
+  static void store(T* p, Reg r) { _mm512_storeu_pd(p, r); }
+  static Reg mul(Reg a, Reg b) { return _mm512_mul_pd(a, b); }
+  static Reg add(Reg a, Reg b) { return _mm512_add_pd(a, b); }
+  static Reg fmadd(Reg a, Reg b, Reg c) { return _mm512_fmadd_pd(a, b, c); }
+};
+using KernelF32 = VectorKernel<V512f, 14, 2>;
+using KernelF64 = VectorKernel<V512d, 14, 2>;
+#elif defined(__AVX2__) && defined(__FMA__)
+struct V256f {
+  using T = float;
+  using Reg = __m256;
+  static constexpr int kLanes = 8;
+  static Reg zero() { return _mm256_setzero_ps(); }
+  static Reg set1(T x) { return _mm256_set1_ps(x); }
+  static Reg load(const T* p) { return _mm256_loadu_ps(p); }
+  static Reg load_aligned(const T* p) { return _mm256_load_ps(p); }
+  static void store(T* p, Reg r) { _mm256_storeu_ps(p, r); }
+  static Reg mul(Reg a, Reg b) { return _mm256_mul_ps(a, b); }
+  static Reg add(Reg a, Reg b) { return _mm256_add_ps(a, b); }
+  static Reg fmadd(Reg a, Reg b, Reg c) { return _mm256_fmadd_ps(a, b, c); }
+};
+struct V256d {
+  using T = double;
+  using Reg = __m256d;
+  static constexpr int kLanes = 4;
+  static Reg zero() { return _mm256_setzero_pd(); }
+  static Reg set1(T x) { return _mm256_set1_pd(x); }
+  static Reg load(const T* p) { return _mm256_loadu_pd(p); }
+  static Reg load_aligned(const T* p) { return _mm256_load_pd(p); }
+  static void store(T* p, Reg r) { _mm256_storeu_pd(p, r); }
+  static Reg mul(Reg a, Reg b) { return _mm256_mul_pd(a, b); }
+  static Reg add(Reg a, Reg b) { return _mm256_add_pd(a, b); }
+  static Reg fmadd(Reg a, Reg b, Reg c) { return _mm256_fmadd_pd(a, b, c); }
+};
+using KernelF32 = VectorKernel<V256f, 6, 2>;
+using KernelF64 = VectorKernel<V256d, 6, 2>;
+#else
+using KernelF32 = PortableKernel<float, 4, 8>;
+using KernelF64 = PortableKernel<double, 4, 4>;
+#endif
+
+}  // namespace
+}  // namespace ember::cpu
