@@ -68,6 +68,11 @@ GemmBlocking& blocking() {
   return b;
 }
 
+GemmBf16Path& bf16_path() {
+  static GemmBf16Path path = GemmBf16Path::Auto;
+  return path;
+}
+
 bool request_amx() {
   __builtin_cpu_init();
   if (!__builtin_cpu_supports("amx-bf16") || !__builtin_cpu_supports("amx-tile")) return false;
@@ -93,6 +98,17 @@ void set_gemm_blocking(GemmBlocking b) {
     fail<ValueError>("set_gemm_blocking", "block sizes must be >= 0 (0 = automatic), got mc=",
                      b.mc, " kc=", b.kc, " nc=", b.nc);
   blocking() = b;
+}
+
+GemmBf16Path gemm_bf16_path() { return bf16_path(); }
+
+void set_gemm_bf16_path(GemmBf16Path path) {
+  if (path == GemmBf16Path::Avx512Bf16 && !cpu_has_avx512_bf16())
+    fail<ValueError>("set_gemm_bf16_path", "this processor has no AVX512_BF16");
+  if (path == GemmBf16Path::Amx && !cpu_has_amx_bf16())
+    fail<ValueError>("set_gemm_bf16_path", "AMX bf16 tiles are not usable here (no amx_bf16, "
+                     "or the OS refused the tile state, or EMBER_DISABLE_AMX is set)");
+  bf16_path() = path;
 }
 
 bool cpu_has_avx512_bf16() {

@@ -85,6 +85,20 @@ void bind_gemm(py::module_& m) {
       py::arg("mc") = 0, py::arg("kc") = 0, py::arg("nc") = 0,
       "Overrides the GEMM cache blocking (0 = automatic); for tuning and benchmarks.");
   m.def("cpu_cache_sizes", &cache_sizes, "Per-core L1d and L2, shared L3, in bytes.");
+  m.def(
+      "set_gemm_bf16_path",
+      [](const std::string& name) {
+        static const char* names[] = {"auto", "fp32", "avx512_bf16", "amx"};
+        for (int i = 0; i < 4; ++i)
+          if (name == names[i]) return set_gemm_bf16_path(static_cast<GemmBf16Path>(i));
+        fail<ValueError>("set_gemm_bf16_path", "expected 'auto', 'fp32', 'avx512_bf16' or "
+                         "'amx', got '", name, "'");
+      },
+      py::arg("path"), "Chooses the bfloat16 GEMM kernel (see gemm_bf16_path()).");
+  m.def("gemm_bf16_path", [] {
+    static const char* names[] = {"auto", "fp32", "avx512_bf16", "amx"};
+    return std::string(names[static_cast<int>(gemm_bf16_path())]);
+  });
   m.def("cpu_has_avx512_bf16", &cpu_has_avx512_bf16);
   m.def("cpu_has_amx_bf16", &cpu_has_amx_bf16,
         "True when AMX bf16 tiles are usable (processor support and the OS grant).");

@@ -55,14 +55,13 @@ struct Blocks {
 // out over the problem (k = 300 with KC = 256 becomes two blocks of 150, not 256 + 44).
 template <class K>
 Blocks choose_blocks(int64_t m, int64_t n, int64_t k) {
-  using T = typename K::Type;
   const CacheSizes cs = cpu_cache_sizes();
   const GemmBlocking o = gemm_blocking_override();
-  const int64_t sz = sizeof(T);
+  const int64_t sz = sizeof(typename K::Packed);
   int64_t kc = o.kc ? o.kc : std::clamp<int64_t>(cs.l1d / 2 / (K::NR * sz), 64, 1024);
   int64_t mc = o.mc ? o.mc : std::clamp<int64_t>(cs.l2 / 2 / (kc * sz), K::MR, 4096);
   int64_t nc = o.nc ? o.nc : std::clamp<int64_t>(cs.l3 / 8 / (kc * sz), K::NR, 4096);
-  kc = ceil_div(k, ceil_div(k, std::max<int64_t>(kc, 1)));
+  kc = round_up(ceil_div(k, ceil_div(k, std::max<int64_t>(kc, 1))), K::KPad);
   mc = std::max<int64_t>(K::MR, mc / K::MR * K::MR);
   nc = std::max<int64_t>(K::NR, nc / K::NR * K::NR);
   nc = std::min(nc, round_up(n, K::NR));
@@ -126,22 +125,22 @@ void store_edge(const T* tile, int mr, int nr, T* c, int64_t rsc, int64_t csc, c
 }
 
 template <class K, class S>
-void macro_kernel(const Job<typename K::Type, S>& job, const typename K::Type* ap,
-                  const typename K::Type* bp, int64_t ic, int64_t mc, int64_t jc,
+void macro_kernel(const Job<typename K::Type, S>& job, const typename K::Packed* ap,
+                  const typename K::Packed* bp, int64_t ic, int64_t mc, int64_t jc,
                   int64_t jp_begin, int64_t jp_end, int64_t nc, int64_t kc, bool first) {
   using T = typename K::Type;
   alignas(64) T tile[K::MR * K::NR];
   for (int64_t jp = jp_begin; jp < jp_end; ++jp) {
     const int64_t j = jp * K::NR;
     const int nr = static_cast<int>(std::min<int64_t>(K::NR, nc - j));
-    const T* bpanel = bp + jp * K::NR * kc;
+    const auto* bpanel = bp + jp * K::NR * kc;
     for (int64_t i = 0; i < mc; i += K::MR) {
       const int mr = static_cast<int>(std::min<int64_t>(K::MR, mc - i));
       Tail<T> t{job.alpha, first ? job.beta : T(1), nullptr, nullptr};
       if (first && job.bias_kind == GemmBias::PerColumn) t.bias_n = job.bias + jc + j;
       if (first && job.bias_kind == GemmBias::PerRow) t.bias_m = job.bias + ic + i;
       T* c = job.c + (ic + i) * job.rsc + (jc + j) * job.csc;
-      const T* apanel = ap + i * kc;
+      const auto* apanel = ap + i * kc;
       if (mr == K::MR && nr == K::NR && job.csc == 1) {
         K::run(kc, apanel, bpanel, c, job.rsc, t);
       } else {
@@ -167,9 +166,8 @@ struct Workspace {
 
 template <class K, class S>
 void gemm_blocked(const Job<typename K::Type, S>& job, int nt) {
-  using T = typename K::Type;
   const Blocks bl = choose_blocks<K>(job.m, job.n, job.k);
-  Workspace<T> ws(bl, nt, K::NR);
+  Workspace<typename K::Packed> ws(bl, nt, K::NR);
   int tm = 1, tn = 1;
   thread_grid(nt, ceil_div(job.m, K::MR), ceil_div(bl.nc, K::NR), &tm, &tn);
   const int64_t mpanels = ceil_div(job.m, K::MR);
@@ -183,30 +181,33 @@ void gemm_blocked(const Job<typename K::Type, S>& job, int nt) {
     const int ti = t / gn, tj = t % gn;
     const int64_t row_begin = std::min(job.m, mpanels * ti / gm * K::MR);
     const int64_t row_end = std::min(job.m, mpanels * (ti + 1) / gm * K::MR);
-    T* abuf = ws.a(t);
+    typename K::Packed* abuf = ws.a(t);
+    K::thread_init();
     for (int64_t jc = 0; jc < job.n; jc += bl.nc) {
       const int64_t nc = std::min(bl.nc, job.n - jc);
       const int64_t npanels = ceil_div(nc, K::NR);
       for (int64_t pc = 0; pc < job.k; pc += bl.kc) {
         const int64_t kc = std::min(bl.kc, job.k - pc);
+        const int64_t kcp = round_up(kc, K::KPad);
         // Threads pack disjoint panels of the shared B block.
         const int64_t pb = npanels * t / team, pe = npanels * (t + 1) / team;
         if (pb < pe) {
-          pack_panels<K::NR>(job.b + pc * job.rsb + (jc + pb * K::NR) * job.csb, job.csb,
-                             job.rsb, std::min(nc - pb * K::NR, (pe - pb) * K::NR), kc,
-                             ws.b() + pb * K::NR * kc);
+          pack_panels<K::NR, K::KB>(job.b + pc * job.rsb + (jc + pb * K::NR) * job.csb,
+                                    job.csb, job.rsb, std::min(nc - pb * K::NR, (pe - pb) * K::NR),
+                                    kc, kcp, ws.b() + pb * K::NR * kcp);
         }
 #pragma omp barrier
         const int64_t jp_begin = npanels * tj / gn, jp_end = npanels * (tj + 1) / gn;
         for (int64_t ic = row_begin; ic < row_end && jp_begin < jp_end; ic += bl.mc) {
           const int64_t mc = std::min(bl.mc, row_end - ic);
-          pack_panels<K::MR>(job.a + ic * job.rsa + pc * job.csa, job.rsa, job.csa, mc, kc,
-                             abuf);
-          macro_kernel<K>(job, abuf, ws.b(), ic, mc, jc, jp_begin, jp_end, nc, kc, pc == 0);
+          pack_panels<K::MR, K::KA>(job.a + ic * job.rsa + pc * job.csa, job.rsa, job.csa, mc,
+                                    kc, kcp, abuf);
+          macro_kernel<K>(job, abuf, ws.b(), ic, mc, jc, jp_begin, jp_end, nc, kcp, pc == 0);
         }
 #pragma omp barrier
       }
     }
+    K::thread_fini();
   }
 }
 

@@ -3,6 +3,7 @@
 // what the blocked driver does not: k == 0, outputs stored in another type (float16/bfloat16,
 // integers), and a strided bias.
 #include "cpu/gemm/driver.h"
+#include "cpu/gemm/ukernel_bf16.h"
 
 namespace ember::cpu {
 namespace {
@@ -123,6 +124,21 @@ void run(const GemmProblem& p) {
   }
 }
 
+template <class O>
+void run_bf16(const GemmProblem& p) {
+#if defined(__AVX512F__)
+  GemmBf16Path path = gemm_bf16_path();
+  if (path == GemmBf16Path::Auto) {
+    const bool big = p.m >= 32 && p.n >= 32 && p.k >= 32;
+    path = big && cpu_has_amx_bf16() ? GemmBf16Path::Amx : GemmBf16Path::Avx512Bf16;
+  }
+  if (path == GemmBf16Path::Amx && cpu_has_amx_bf16()) return run<AmxBf16Kernel, bf16_t, O>(p);
+  if (path != GemmBf16Path::Fp32 && cpu_has_avx512_bf16())
+    return run<Bf16DotKernel, bf16_t, O>(p);
+#endif
+  run<KernelF32, bf16_t, O>(p);
+}
+
 void gemm(const GemmProblem& p) {
   const bool f32_out = p.out_dtype == DType::Float32;
   switch (p.dtype) {
@@ -131,7 +147,7 @@ void gemm(const GemmProblem& p) {
     case DType::Float16:
       return f32_out ? run<KernelF32, half_t, float>(p) : run<KernelF32, half_t, half_t>(p);
     case DType::BFloat16:
-      return f32_out ? run<KernelF32, bf16_t, float>(p) : run<KernelF32, bf16_t, bf16_t>(p);
+      return f32_out ? run_bf16<float>(p) : run_bf16<bf16_t>(p);
     case DType::Int32: return run<KernelI32, int32_t, int32_t>(p);
     case DType::Int64: return run<KernelI64, int64_t, int64_t>(p);
     default: break;

@@ -62,6 +62,13 @@ struct CacheSizes {
 };
 CacheSizes cpu_cache_sizes();
 
+// Which kernel multiplies bfloat16 (all accumulate in float32): Auto takes AMX tiles for
+// problems of at least 32 x 32 x 32 when usable, else AVX512_BF16 dot products when present,
+// else converts to float32 while packing. A path the processor lacks falls back the same way.
+enum class GemmBf16Path : int { Auto = 0, Fp32 = 1, Avx512Bf16 = 2, Amx = 3 };
+GemmBf16Path gemm_bf16_path();
+void set_gemm_bf16_path(GemmBf16Path path);
+
 // Optional instruction-set extensions beyond the capability tiers, probed once.
 bool cpu_has_avx512_bf16();
 bool cpu_has_amx_bf16();  // AMX tiles usable: the processor has them and the OS granted them

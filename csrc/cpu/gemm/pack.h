@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <immintrin.h>
 
 #include "cpu/loops.h"
 
@@ -26,40 +27,120 @@ inline T to_compute(S v) {
   }
 }
 
-// Packs `rows` x kc of a matrix with strides (rs along the panel's short side, cs along k)
-// into panels of W: the shared routine behind both pack_a (short side = rows of A) and pack_b
-// (short side = columns of B).
+#if defined(__AVX512F__)
+// In-register transpose of 16 x 16 floats: r[i] holds row i on entry, column i on exit.
+// Three shuffle stages (pairs, quads, 128-bit lanes) of 16 instructions each, then 16 more.
+inline void transpose16(__m512 r[16]) {
+  __m512 t[16], u[16];
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int g = 0; g < 16; g += 4) {  // u[g + c] lane L: rows g..g+3 of column 4L + c
+    auto pd = [](__m512 x) { return _mm512_castps_pd(x); };
+    u[g + 0] = _mm512_castpd_ps(_mm512_unpacklo_pd(pd(t[g]), pd(t[g + 2])));
+    u[g + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(pd(t[g]), pd(t[g + 2])));
+    u[g + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(pd(t[g + 1]), pd(t[g + 3])));
+    u[g + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(pd(t[g + 1]), pd(t[g + 3])));
+  }
+  for (int c = 0; c < 4; ++c) {
+    __m512 v0 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0x88);
+    __m512 w0 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xDD);
+    __m512 v1 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0x88);
+    __m512 w1 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0xDD);
+    r[c] = _mm512_shuffle_f32x4(v0, v1, 0x88);
+    r[8 + c] = _mm512_shuffle_f32x4(v0, v1, 0xDD);
+    r[4 + c] = _mm512_shuffle_f32x4(w0, w1, 0x88);
+    r[12 + c] = _mm512_shuffle_f32x4(w0, w1, 0xDD);
+  }
+}
+
+// The transposing pack for float rows with unit k-stride (A row-major, B = W^T): 16 rows by
+// 16 steps of k at a time through transpose16, each column stored as one masked vector.
+// Returns the number of k steps done (a multiple of 16); the caller finishes the rest.
+template <int W>
+int64_t pack_rows_transposed(const float* s, int64_t rs, int w, int64_t kc, float* dst) {
+  int64_t p = 0;
+  for (; p + 16 <= kc; p += 16) {
+    for (int g = 0; g < W; g += 16) {
+      __m512 r[16];
+      for (int i = 0; i < 16; ++i)
+        r[i] = g + i < w ? _mm512_loadu_ps(s + (g + i) * rs + p) : _mm512_setzero_ps();
+      transpose16(r);
+      const __mmask16 lanes = static_cast<__mmask16>((1u << std::min(16, W - g)) - 1);
+      for (int q = 0; q < 16; ++q) _mm512_mask_storeu_ps(dst + (p + q) * W + g, lanes, r[q]);
+    }
+  }
+  return p;
+}
+#endif
+
+// One KS = 1 panel of w <= W rows: k-major, W values per step.
 template <int W, class T, class S>
-void pack_panels(const S* src, int64_t rs, int64_t ks, int64_t rows, int64_t kc, T* dst) {
+void pack_panel_k1(const S* s, int64_t rs, int64_t ks, int w, int64_t kc, T* dst) {
+  if (rs == 1) {
+    for (int64_t p = 0; p < kc; ++p) {
+      const S* sp = s + p * ks;
+      T* d = dst + p * W;
+      if constexpr (std::is_same_v<T, S>) {
+        if (w == W) {
+          std::memcpy(d, sp, sizeof(T) * W);
+          continue;
+        }
+      }
+      for (int i = 0; i < w; ++i) d[i] = to_compute<T>(sp[i]);
+      for (int i = w; i < W; ++i) d[i] = T(0);
+    }
+    return;
+  }
+  if (w < W) std::memset(static_cast<void*>(dst), 0, sizeof(T) * W * kc);
+  int64_t done = 0;
+#if defined(__AVX512F__)
+  if constexpr (std::is_same_v<T, float> && std::is_same_v<S, float>) {
+    if (ks == 1) done = pack_rows_transposed<W>(s, rs, w, kc, dst);
+  }
+#endif
+  for (int i = 0; i < w; ++i) {
+    const S* sr = s + i * rs;
+    T* d = dst + i;
+    if (ks == 1) {
+      for (int64_t p = done; p < kc; ++p) d[p * W] = to_compute<T>(sr[p]);
+    } else {
+      for (int64_t p = 0; p < kc; ++p) d[p * W] = to_compute<T>(sr[p * ks]);
+    }
+  }
+}
+
+// Packs `rows` x kc of a matrix with strides (rs along the panel's short side, ks along k)
+// into panels of W rows: the one routine behind both A (short side = rows of A) and B (short
+// side = columns of B). Element (i, p) of a panel goes to [(p / KS) * W * KS + i * KS + p % KS]
+// (KS = 1: k-major steps of W values; KS = 2: bf16 pairs; KS = 32: AMX tile rows); the panel
+// holds kcp >= kc steps, the padding and rows past `rows` are zero.
+template <int W, int KS, class T, class S>
+void pack_panels(const S* src, int64_t rs, int64_t ks, int64_t rows, int64_t kc, int64_t kcp,
+                 T* dst) {
   for (int64_t r0 = 0; r0 < rows; r0 += W) {
     const int w = static_cast<int>(std::min<int64_t>(W, rows - r0));
     const S* s = src + r0 * rs;
-    if (rs == 1) {
-      for (int64_t p = 0; p < kc; ++p) {
-        const S* sp = s + p * ks;
-        T* d = dst + p * W;
-        if constexpr (std::is_same_v<T, S>) {
-          if (w == W) {
-            std::memcpy(d, sp, sizeof(T) * W);
-            continue;
-          }
-        }
-        for (int i = 0; i < w; ++i) d[i] = to_compute<T>(sp[i]);
-        for (int i = w; i < W; ++i) d[i] = T(0);
-      }
+    if constexpr (KS == 1) {
+      pack_panel_k1<W>(s, rs, ks, w, kc, dst);
+      for (int64_t p = kc; p < kcp; ++p) std::memset(static_cast<void*>(dst + p * W), 0, sizeof(T) * W);
     } else {
-      if (w < W) std::memset(static_cast<void*>(dst), 0, sizeof(T) * W * kc);
+      if (w < W || kcp > kc) std::memset(static_cast<void*>(dst), 0, sizeof(T) * W * kcp);
       for (int i = 0; i < w; ++i) {
         const S* sr = s + i * rs;
-        T* d = dst + i;
-        if (ks == 1) {
-          for (int64_t p = 0; p < kc; ++p) d[p * W] = to_compute<T>(sr[p]);
+        T* d = dst + i * KS;
+        if (ks == 1 && std::is_same_v<T, S>) {
+          for (int64_t p0 = 0; p0 < kc; p0 += KS)
+            std::memcpy(static_cast<void*>(d + p0 * W), sr + p0,
+                        sizeof(T) * std::min<int64_t>(KS, kc - p0));
         } else {
-          for (int64_t p = 0; p < kc; ++p) d[p * W] = to_compute<T>(sr[p * ks]);
+          for (int64_t p = 0; p < kc; ++p)
+            d[(p / KS) * W * KS + p % KS] = to_compute<T>(sr[p * ks]);
         }
       }
     }
-    dst += W * kc;
+    dst += W * kcp;
   }
 }
 

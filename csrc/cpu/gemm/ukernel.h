@@ -28,9 +28,22 @@ struct Tail {
 
 // ---- portable -----------------------------------------------------------------------------
 
+// What the driver needs from every kernel besides run():
+//   Type    the accumulation and C type; Packed: the element type of the packed panels
+//   KA, KB  how many consecutive k values of one row (A) / column (B) sit together in a
+//           packed panel: 1 for FMA kernels, 2 for bf16 dot-product pairs, 32 for AMX A rows
+//   KPad    kc is padded (with zeros) to a multiple of this
+//   thread_init / thread_fini  bracket a thread's use of the kernel (AMX tile configuration)
+struct KernelDefaults {
+  static constexpr int KA = 1, KB = 1, KPad = 1;
+  static void thread_init() {}
+  static void thread_fini() {}
+};
+
 template <class T, int MR_, int NR_>
-struct PortableKernel {
+struct PortableKernel : KernelDefaults {
   using Type = T;
+  using Packed = T;
   static constexpr int MR = MR_;
   static constexpr int NR = NR_;
 
@@ -60,8 +73,9 @@ struct PortableKernel {
 // ---- vector kernels -------------------------------------------------------------------------
 
 template <class V, int MR_, int NV>
-struct VectorKernel {
+struct VectorKernel : KernelDefaults {
   using Type = typename V::T;
+  using Packed = typename V::T;
   using T = typename V::T;
   using R = typename V::Reg;
   static constexpr int MR = MR_;
@@ -89,6 +103,12 @@ struct VectorKernel {
       a += MR;
       b += NR;
     }
+    epilogue(acc, c, rsc, t);
+  }
+
+  // C = alpha * acc + beta * C + bias for a full MR x NR tile with unit column stride.
+  static inline __attribute__((always_inline)) void epilogue(R (&acc)[MR][NV], T* c,
+                                                             int64_t rsc, const Tail<T>& t) {
     const R alpha = V::set1(t.alpha);
     const R beta = V::set1(t.beta);
 #pragma GCC unroll 32
@@ -146,7 +166,7 @@ struct V512d {
   static Reg add(Reg a, Reg b) { return _mm512_add_pd(a, b); }
   static Reg fmadd(Reg a, Reg b, Reg c) { return _mm512_fmadd_pd(a, b, c); }
 };
-using KernelF32 = VectorKernel<V512f, 14, 2>;
+using KernelF32 = VectorKernel<V512f, 12, 2>;
 using KernelF64 = VectorKernel<V512d, 14, 2>;
 #elif defined(__AVX2__) && defined(__FMA__)
 struct V256f {
