@@ -23,6 +23,11 @@ try:  # PyTorch is optional: its columns are left out when it is missing
 except ImportError:
     torch = None
 
+try:  # sets the thread count of NumPy's BLAS (OpenBLAS); without it matmul uses every core
+    import threadpoolctl
+except ImportError:
+    threadpoolctl = None
+
 LIBRARIES = ("ember", "numpy", "torch")
 
 
@@ -98,10 +103,13 @@ def ember_attr(*names: str) -> tuple[Callable[..., Any] | None, str]:
 
 
 def set_threads(n: int) -> None:
-    """ember and PyTorch use `n` threads from now on (NumPy's ufuncs use one anyway)."""
+    """ember, PyTorch and NumPy's BLAS use `n` threads from now on (NumPy's ufuncs use one
+    anyway). NumPy's BLAS is limited only when threadpoolctl is installed (the bench extra)."""
     ember.set_num_threads(n)
     if torch is not None:
         torch.set_num_threads(n)
+    if threadpoolctl is not None:
+        threadpoolctl.threadpool_limits(n, user_api="blas")
 
 
 def to_numpy(x: Any) -> np.ndarray:

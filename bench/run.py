@@ -62,16 +62,17 @@ def machine_info() -> dict[str, Any]:
 def check_results(case: Case) -> None:
     """Runs each callable once and notes any result that disagrees with NumPy's, so a wrong
     (or differently defined) op is never reported as merely fast."""
-    if not case.check or "numpy" not in case.fns:
+    ref = "numpy" if "numpy" in case.fns else "torch"
+    if not case.check or ref not in case.fns or len(case.fns) < 2:
         return
-    want = to_numpy(case.fns["numpy"]()).astype(np.float64)
+    want = to_numpy(case.fns[ref]()).astype(np.float64)
     for lib, fn in case.fns.items():
-        if lib == "numpy":
+        if lib == ref:
             continue
         got = to_numpy(fn()).astype(np.float64)
         if got.shape != want.shape or not np.allclose(got, want, rtol=case.rtol, atol=case.rtol):
             err = np.max(np.abs(got - want)) if got.shape == want.shape else "shape"
-            case.notes[lib] = f"result differs from NumPy (max abs error {err})"
+            case.notes[lib] = f"result differs from {ref} (max abs error {err})"
 
 
 def run_case(case: Case, probes: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
@@ -112,10 +113,15 @@ def libraries() -> list[str]:
     return [lib for lib in LIBRARIES if lib != "torch" or torch is not None]
 
 
-def table_header() -> list[str]:
+def rate_unit(row: dict[str, Any]) -> str:
+    """Compute-bound suites (compared with the FMA probe) report GFLOP/s, the others GB/s."""
+    return "GFLOP/s" if row["peak_kind"] == "fma" else "GB/s"
+
+
+def table_header(unit: str = "GB/s") -> list[str]:
     libs = libraries()
     return (["op", "size", "layout", "thr"] + [f"{lib} time" for lib in libs]
-            + [f"{lib} GB/s" for lib in libs] + ["ember % peak"]
+            + [f"{lib} {unit}" for lib in libs] + ["ember % peak"]
             + [f"x {lib}" for lib in libs if lib != "ember"])
 
 
@@ -125,7 +131,8 @@ def table_row(row: dict[str, Any]) -> list[str]:
     def cell(lib: str, fmt: Any) -> str:
         return fmt(times[lib]) if lib in times else "-"
 
-    gbps = (lambda m: f"{m['gbps']:.1f}" if m["gbps"] is not None else "-")
+    key = "gflops" if rate_unit(row) == "GFLOP/s" else "gbps"
+    gbps = (lambda m: f"{m[key]:.1f}" if m[key] is not None else "-")
     frac = row["fraction_of_peak"]
     return ([row["op"], human_size(row["size"]), row["layout"], str(row["threads"])]
             + [cell(lib, lambda m: format_time(m["median_s"])) for lib in libraries()]
@@ -136,7 +143,7 @@ def table_row(row: dict[str, Any]) -> list[str]:
 
 
 def markdown_table(rows: list[dict[str, Any]]) -> list[str]:
-    head = table_header()
+    head = table_header(rate_unit(rows[0]))
     out = ["| " + " | ".join(head) + " |", "|" + "|".join("---:" for _ in head) + "|"]
     return out + ["| " + " | ".join(table_row(r)) + " |" for r in rows]
 
@@ -155,8 +162,9 @@ def markdown(report: dict[str, Any]) -> str:
         "Times are medians; `x numpy` / `x torch` are that library's time over ember's "
         "(above 1: ember is faster). `ember % peak` is ember's GB/s over the probe bandwidth "
         "at the same thread count (triad for binary ops, copy for unary, read for "
-        "reductions); above 100% the data fits in cache. NumPy's ufuncs use one thread at "
-        "every thread count.",
+        "reductions; above 100% the data fits in cache), or for GEMM its GFLOP/s over the "
+        "FMA probe's. NumPy's ufuncs use one thread at every thread count; its matmul uses "
+        "OpenBLAS's threads (all cores).",
     ]
     for suite in dict.fromkeys(r["suite"] for r in report["results"]):
         rows = [r for r in report["results"] if r["suite"] == suite]
@@ -206,15 +214,18 @@ def main() -> None:
                         3 if args.quick else 8)
     print(probes_markdown(probes), flush=True)
     widths = [max(len(h), 10) for h in table_header()]
-    print_row(table_header(), widths)
     results = []
     for suite in suites:
         module = importlib.import_module(f"bench_{suite}")
+        unit = None
         for build in module.cases(args.quick):
             case = build()
             if args.op and case.op not in args.op:
                 continue
             row = run_case(case, probes, args)
+            if rate_unit(row) != unit:
+                unit = rate_unit(row)
+                print_row(table_header(unit), widths)
             del case, build  # frees the inputs before the next case allocates its own
             print_row(table_row(row), widths)
             results.append(row)

@@ -143,6 +143,13 @@ void macro_kernel(const Job<typename K::Type, S>& job, const typename K::Packed*
       const auto* apanel = ap + i * kc;
       if (mr == K::MR && nr == K::NR && job.csc == 1) {
         K::run(kc, apanel, bpanel, c, job.rsc, t);
+      } else if constexpr (K::kHasEdge) {
+        if (job.csc == 1) {
+          K::run_edge(mr, nr, kc, apanel, bpanel, c, job.rsc, t);
+        } else {
+          K::run(kc, apanel, bpanel, tile, K::NR, Tail<T>{T(1), T(0), nullptr, nullptr});
+          store_edge<K>(tile, mr, nr, c, job.rsc, job.csc, t);
+        }
       } else {
         K::run(kc, apanel, bpanel, tile, K::NR, Tail<T>{T(1), T(0), nullptr, nullptr});
         store_edge<K>(tile, mr, nr, c, job.rsc, job.csc, t);

@@ -36,6 +36,7 @@ struct Tail {
 //   thread_init / thread_fini  bracket a thread's use of the kernel (AMX tile configuration)
 struct KernelDefaults {
   static constexpr int KA = 1, KB = 1, KPad = 1;
+  static constexpr bool kHasEdge = false;  // true: run_edge() handles partial tiles in place
   static void thread_init() {}
   static void thread_fini() {}
 };
@@ -72,69 +73,113 @@ struct PortableKernel : KernelDefaults {
 
 // ---- vector kernels -------------------------------------------------------------------------
 
+// The vector kernel computes an M x (NVv vectors) block, M <= MR and NVv <= NV, from panels
+// packed for the full MR x NR tile. run() is the full tile; run_edge() picks the instance for
+// a partial tile at the matrix edge, so edges do no wasted FMAs on padding rows and store the
+// last vector of each row with a lane mask instead of going through a scratch tile.
 template <class V, int MR_, int NV>
 struct VectorKernel : KernelDefaults {
   using Type = typename V::T;
   using Packed = typename V::T;
   using T = typename V::T;
   using R = typename V::Reg;
+  using Mask = typename V::Mask;
   static constexpr int MR = MR_;
   static constexpr int NR = NV * V::kLanes;
+  static constexpr bool kHasEdge = true;
 
   static void run(int64_t kc, const T* __restrict a, const T* __restrict b, T* __restrict c,
                   int64_t rsc, const Tail<T>& t) {
-    R acc[MR][NV];
+    tile<MR, NV, false>(kc, a, b, c, rsc, t, V::mask(V::kLanes));
+  }
+
+  static void run_edge(int mr, int nr, int64_t kc, const T* a, const T* b, T* c, int64_t rsc,
+                       const Tail<T>& t) {
+    const int nv = (nr + V::kLanes - 1) / V::kLanes;
+    edge_rows<MR>(mr, nv, kc, a, b, c, rsc, t, V::mask(nr - (nv - 1) * V::kLanes));
+  }
+
+  template <int M>
+  static void edge_rows(int mr, int nv, int64_t kc, const T* a, const T* b, T* c, int64_t rsc,
+                        const Tail<T>& t, Mask last) {
+    if constexpr (M > 0) {
+      if (mr != M) return edge_rows<M - 1>(mr, nv, kc, a, b, c, rsc, t, last);
+      edge_cols<M, NV>(nv, kc, a, b, c, rsc, t, last);
+    }
+  }
+
+  template <int M, int NVv>
+  static void edge_cols(int nv, int64_t kc, const T* a, const T* b, T* c, int64_t rsc,
+                        const Tail<T>& t, Mask last) {
+    if constexpr (NVv > 0) {
+      if (nv != NVv) return edge_cols<M, NVv - 1>(nv, kc, a, b, c, rsc, t, last);
+      tile<M, NVv, true>(kc, a, b, c, rsc, t, last);
+    }
+  }
+
+  template <int M, int NVv, bool kMasked>
+  static void tile(int64_t kc, const T* __restrict a, const T* __restrict b, T* __restrict c,
+                   int64_t rsc, const Tail<T>& t, Mask last) {
+    R acc[M][NVv];
 #pragma GCC unroll 32
-    for (int i = 0; i < MR; ++i) {
+    for (int i = 0; i < M; ++i) {
 #pragma GCC unroll 4
-      for (int v = 0; v < NV; ++v) acc[i][v] = V::zero();
+      for (int v = 0; v < NVv; ++v) acc[i][v] = V::zero();
     }
-    for (int i = 0; i < MR; ++i) _mm_prefetch(reinterpret_cast<const char*>(c + i * rsc), _MM_HINT_T0);
-    int64_t p = 0;
-    for (; p + 4 <= kc; p += 4) {
-#pragma GCC unroll 4
-      for (int u = 0; u < 4; ++u) step(acc, a + u * MR, b + u * NR);
+    // Both cache lines of each C row: the tile is read only at the end, so the prefetch has
+    // the whole k loop to land.
+    for (int i = 0; i < M; ++i) {
+      _mm_prefetch(reinterpret_cast<const char*>(c + i * rsc), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(c + i * rsc + NR - 1), _MM_HINT_T0);
+    }
+    // One k step per iteration: unrolling lets GCC rotate the accumulators through extra
+    // register moves, which costs more than the loop's three scalar instructions.
+#pragma GCC unroll 1
+    for (int64_t p = 0; p < kc; ++p) {
       _mm_prefetch(reinterpret_cast<const char*>(b + 8 * NR), _MM_HINT_T0);
-      a += 4 * MR;
-      b += 4 * NR;
-    }
-    for (; p < kc; ++p) {
-      step(acc, a, b);
+      R bv[NVv];
+#pragma GCC unroll 4
+      for (int v = 0; v < NVv; ++v) bv[v] = V::load_aligned(b + v * V::kLanes);
+#pragma GCC unroll 32
+      for (int i = 0; i < M; ++i) {
+        const R ai = V::set1(a[i]);
+#pragma GCC unroll 4
+        for (int v = 0; v < NVv; ++v) acc[i][v] = V::fmadd(ai, bv[v], acc[i][v]);
+      }
       a += MR;
       b += NR;
     }
-    epilogue(acc, c, rsc, t);
+    epilogue<M, NVv, kMasked>(acc, c, rsc, t, last);
   }
 
-  // C = alpha * acc + beta * C + bias for a full MR x NR tile with unit column stride.
-  static inline __attribute__((always_inline)) void epilogue(R (&acc)[MR][NV], T* c,
-                                                             int64_t rsc, const Tail<T>& t) {
+  // C = alpha * acc + beta * C + bias, unit column stride; with kMasked the last vector of
+  // each row stores only the lanes in `last`.
+  template <int M, int NVv, bool kMasked = false>
+  static inline __attribute__((always_inline)) void epilogue(R (&acc)[M][NVv], T* c,
+                                                             int64_t rsc, const Tail<T>& t,
+                                                             Mask last = V::mask(V::kLanes)) {
     const R alpha = V::set1(t.alpha);
     const R beta = V::set1(t.beta);
 #pragma GCC unroll 32
-    for (int i = 0; i < MR; ++i) {
+    for (int i = 0; i < M; ++i) {
       T* row = c + i * rsc;
 #pragma GCC unroll 4
-      for (int v = 0; v < NV; ++v) {
+      for (int v = 0; v < NVv; ++v) {
+        const bool part = kMasked && v == NVv - 1;
+        T* out = row + v * V::kLanes;
         R r = V::mul(acc[i][v], alpha);
-        if (t.beta != T(0)) r = V::fmadd(beta, V::load(row + v * V::kLanes), r);
-        if (t.bias_n) r = V::add(r, V::load(t.bias_n + v * V::kLanes));
+        if (t.beta != T(0)) r = V::fmadd(beta, part ? V::load(out, last) : V::load(out), r);
+        if (t.bias_n) {
+          const T* bias = t.bias_n + v * V::kLanes;
+          r = V::add(r, part ? V::load(bias, last) : V::load(bias));
+        }
         if (t.bias_m) r = V::add(r, V::set1(t.bias_m[i]));
-        V::store(row + v * V::kLanes, r);
+        if (part) {
+          V::store(out, r, last);
+        } else {
+          V::store(out, r);
+        }
       }
-    }
-  }
-
-  static inline __attribute__((always_inline)) void step(R (&acc)[MR][NV], const T* a,
-                                                         const T* b) {
-    R bv[NV];
-#pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v) bv[v] = V::load_aligned(b + v * V::kLanes);
-#pragma GCC unroll 32
-    for (int i = 0; i < MR; ++i) {
-      R ai = V::set1(a[i]);
-#pragma GCC unroll 4
-      for (int v = 0; v < NV; ++v) acc[i][v] = V::fmadd(ai, bv[v], acc[i][v]);
     }
   }
 };
@@ -146,6 +191,10 @@ struct V512f {
   static constexpr int kLanes = 16;
   static Reg zero() { return _mm512_setzero_ps(); }
   static Reg set1(T x) { return _mm512_set1_ps(x); }
+  using Mask = __mmask16;
+  static Mask mask(int n) { return static_cast<Mask>((1u << n) - 1); }
+  static Reg load(const T* p, Mask m) { return _mm512_maskz_loadu_ps(m, p); }
+  static void store(T* p, Reg r, Mask m) { _mm512_mask_storeu_ps(p, m, r); }
   static Reg load(const T* p) { return _mm512_loadu_ps(p); }
   static Reg load_aligned(const T* p) { return _mm512_load_ps(p); }
   static void store(T* p, Reg r) { _mm512_storeu_ps(p, r); }
@@ -159,6 +208,10 @@ struct V512d {
   static constexpr int kLanes = 8;
   static Reg zero() { return _mm512_setzero_pd(); }
   static Reg set1(T x) { return _mm512_set1_pd(x); }
+  using Mask = __mmask8;
+  static Mask mask(int n) { return static_cast<Mask>((1u << n) - 1); }
+  static Reg load(const T* p, Mask m) { return _mm512_maskz_loadu_pd(m, p); }
+  static void store(T* p, Reg r, Mask m) { _mm512_mask_storeu_pd(p, m, r); }
   static Reg load(const T* p) { return _mm512_loadu_pd(p); }
   static Reg load_aligned(const T* p) { return _mm512_load_pd(p); }
   static void store(T* p, Reg r) { _mm512_storeu_pd(p, r); }
@@ -166,7 +219,7 @@ struct V512d {
   static Reg add(Reg a, Reg b) { return _mm512_add_pd(a, b); }
   static Reg fmadd(Reg a, Reg b, Reg c) { return _mm512_fmadd_pd(a, b, c); }
 };
-using KernelF32 = VectorKernel<V512f, 12, 2>;
+using KernelF32 = VectorKernel<V512f, 14, 2>;
 using KernelF64 = VectorKernel<V512d, 14, 2>;
 #elif defined(__AVX2__) && defined(__FMA__)
 struct V256f {
@@ -175,6 +228,12 @@ struct V256f {
   static constexpr int kLanes = 8;
   static Reg zero() { return _mm256_setzero_ps(); }
   static Reg set1(T x) { return _mm256_set1_ps(x); }
+  using Mask = __m256i;
+  static Mask mask(int n) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  }
+  static Reg load(const T* p, Mask m) { return _mm256_maskload_ps(p, m); }
+  static void store(T* p, Reg r, Mask m) { _mm256_maskstore_ps(p, m, r); }
   static Reg load(const T* p) { return _mm256_loadu_ps(p); }
   static Reg load_aligned(const T* p) { return _mm256_load_ps(p); }
   static void store(T* p, Reg r) { _mm256_storeu_ps(p, r); }
@@ -188,6 +247,12 @@ struct V256d {
   static constexpr int kLanes = 4;
   static Reg zero() { return _mm256_setzero_pd(); }
   static Reg set1(T x) { return _mm256_set1_pd(x); }
+  using Mask = __m256i;
+  static Mask mask(int n) {
+    return _mm256_cmpgt_epi64(_mm256_set1_epi64x(n), _mm256_setr_epi64x(0, 1, 2, 3));
+  }
+  static Reg load(const T* p, Mask m) { return _mm256_maskload_pd(p, m); }
+  static void store(T* p, Reg r, Mask m) { _mm256_maskstore_pd(p, m, r); }
   static Reg load(const T* p) { return _mm256_loadu_pd(p); }
   static Reg load_aligned(const T* p) { return _mm256_load_pd(p); }
   static void store(T* p, Reg r) { _mm256_storeu_pd(p, r); }

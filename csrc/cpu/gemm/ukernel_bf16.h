@@ -52,7 +52,7 @@ struct Bf16DotKernel : KernelDefaults {
       a32 += MR;
       b += 2 * NR;
     }
-    F32Tile::epilogue(acc, c, rsc, t);
+    F32Tile::epilogue<MR, 2>(acc, c, rsc, t);
   }
 };
 
@@ -123,7 +123,7 @@ struct AmxBf16Kernel : KernelDefaults {
       }
       Tail<float> th = t;
       if (t.bias_m) th.bias_m = t.bias_m + half * 16;
-      VectorKernel<V512f, 16, 2>::epilogue(regs, c + half * 16 * rsc, rsc, th);
+      F32Tile::epilogue<16, 2>(regs, c + half * 16 * rsc, rsc, th);
     }
   }
 };
