@@ -12,12 +12,13 @@ import ember
 import numpy as np
 import pytest
 from conftest import to_numpy
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 SIZES = [0, 1, 2, 3, 7, 15, 16, 17, 31, 33, 63, 64, 65, 127, 255, 257, 511, 1000, 1031]
 # Every size in every role (m, n, k), plus cubes of the small sizes and two larger problems.
 SHAPES = [(s, SIZES[(i + 5) % 19], SIZES[(i + 11) % 19]) for i, s in enumerate(SIZES)]
 SHAPES += [(s, s, s) for s in SIZES if 0 < s <= 65] + [(257, 255, 511), (1031, 1000, 65)]
-SMALL_SHAPES = [s for s in SHAPES if s[0] * s[1] * s[2] <= 2e5]
 
 UNIT = {"float32": 2.0**-24, "float64": 2.0**-53, "float16": 2.0**-24, "bfloat16": 2.0**-24}
 OUT_ROUND = {"float32": 0.0, "float64": 0.0, "float16": 2.0**-11, "bfloat16": 2.0**-8}
@@ -57,9 +58,7 @@ def operand(rng: np.random.Generator, rows: int, cols: int, transposed: bool,
 @pytest.mark.parametrize("ta", [False, True], ids=["A", "At"])
 @pytest.mark.parametrize("tb", [False, True], ids=["B", "Bt"])
 def test_matmul_sizes(capability: str, ta: bool, tb: bool, rng: np.random.Generator) -> None:
-    # The portable kernel is slow: the larger problems run on the vector capabilities only.
-    shapes = SMALL_SHAPES if capability == "default" else SHAPES
-    for m, n, k in shapes:
+    for m, n, k in SHAPES:
         a, b = operand(rng, m, k, ta), operand(rng, k, n, tb)
         an, bn = f64(a), f64(b)
         check_gemm(a @ b, an @ bn, np.abs(an) @ np.abs(bn), k)
@@ -152,6 +151,45 @@ def test_matmul_batched_layouts(capability: str, rng: np.random.Generator) -> No
         got = a @ b
         assert got.is_contiguous()
         check_gemm(got, np.matmul(an, bn), np.matmul(np.abs(an), np.abs(bn)), an.shape[-1])
+
+
+def strided_operand(draw: Any, batch: list[int], rows: int, cols: int) -> ember.Tensor:
+    """A float64 batch + (rows, cols) view: maybe transposed, stepped or batch-expanded."""
+    transposed, step = draw(st.booleans()), draw(st.sampled_from([1, 2, -1]))
+    inner = (cols, rows) if transposed else (rows, cols)
+    base = np.arange(np.prod(batch + [inner[0], inner[1] * abs(step)]), dtype=np.float64)
+    t = ember.tensor(np.sin(base).reshape(batch + [inner[0], inner[1] * abs(step)]))
+    t = t[..., ::step]
+    if transposed:
+        t = t.transpose(-1, -2)
+    if batch and draw(st.booleans()):  # a 0-stride batch dim
+        t = t[:1].expand(*t.shape)
+    return t
+
+
+@settings(max_examples=80, deadline=None, derandomize=True, database=None)
+@given(st.data())
+def test_matmul_random_layouts(data: Any) -> None:
+    draw = data.draw
+    dims = st.lists(st.sampled_from([0, 1, 1, 2, 3]), max_size=3)
+    ba, bb = draw(dims), draw(dims)
+    m, n, k = (draw(st.integers(0, 20)) for _ in range(3))
+    a = strided_operand(draw, ba, m, k)
+    b = strided_operand(draw, bb, k, n)
+    if not ba and draw(st.booleans()):
+        a = a[0] if m else a.sum(0)
+    if not bb and draw(st.booleans()):
+        b = b[:, 0] if n else b.sum(1)
+    an, bn = f64(a), f64(b)
+    try:
+        want = np.matmul(an, bn)
+    except ValueError:
+        with pytest.raises(ValueError, match=r"^\[matmul\]"):
+            ember.matmul(a, b)
+        return
+    got = ember.matmul(a, b)
+    assert got.shape == want.shape and got.is_contiguous()
+    np.testing.assert_allclose(to_numpy(got), want, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float64"])
