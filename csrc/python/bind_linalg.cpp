@@ -73,6 +73,30 @@ bool merged_stride(const Tensor& t, int64_t end, int64_t* stride) {
   return true;
 }
 
+// Element offsets of every matrix of a, then of b, then of the contiguous output (batch
+// entries each), walking the batch index like an odometer.
+std::vector<int64_t> batch_offsets(const Tensor& a, const Tensor& b, const Shape& out,
+                                   int64_t batch) {
+  const int64_t nb = static_cast<int64_t>(out.size()) - 2;
+  const int64_t mn = out[nb] * out[nb + 1];
+  std::vector<int64_t> offsets(3 * batch), idx(nb, 0);
+  int64_t ao = 0, bo = 0;
+  for (int64_t i = 0; i < batch; ++i) {
+    offsets[i] = ao;
+    offsets[batch + i] = bo;
+    offsets[2 * batch + i] = i * mn;
+    for (int64_t d = nb - 1; d >= 0; --d) {
+      ao += a.strides()[d];
+      bo += b.strides()[d];
+      if (++idx[d] < out[d]) break;
+      ao -= a.strides()[d] * idx[d];
+      bo -= b.strides()[d] * idx[d];
+      idx[d] = 0;
+    }
+  }
+  return offsets;
+}
+
 // out[batch..., m, n] = alpha * a @ b + beta * out + bias, where `out` is contiguous (and
 // holds the term beta scales when beta != 0), a is batch_a + (m, k) and b batch_b + (k, n)
 // with batch_a and batch_b broadcasting to out's batch dims.
@@ -122,23 +146,7 @@ void run_gemm(const Tensor& a, const Tensor& b, Tensor& out, double alpha, doubl
     p.m = batch * m;
     p.rsa = folded_rsa;
   } else if (batch > 1) {
-    // Offsets of every output matrix, walking the batch index like an odometer.
-    offsets.resize(3 * batch);
-    std::vector<int64_t> idx(nb, 0);
-    int64_t ao = 0, bo = 0;
-    for (int64_t i = 0; i < batch; ++i) {
-      offsets[i] = ao;
-      offsets[batch + i] = bo;
-      offsets[2 * batch + i] = i * m * n;
-      for (int64_t d = nb - 1; d >= 0; --d) {
-        ao += ae.strides()[d];
-        bo += be.strides()[d];
-        if (++idx[d] < out.shape()[d]) break;
-        ao -= ae.strides()[d] * idx[d];
-        bo -= be.strides()[d] * idx[d];
-        idx[d] = 0;
-      }
-    }
+    offsets = batch_offsets(ae, be, out.shape(), batch);
     p.batch = batch;
     p.a_offsets = offsets.data();
     p.b_offsets = offsets.data() + batch;
