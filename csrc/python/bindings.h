@@ -44,6 +44,7 @@ void bind_random(py::module_& m);       // Philox generator, rand/randn/randint/
 void bind_runtime(py::module_& m);      // threads, capability, memory, CUDA queries, probes
 void bind_probe(py::module_& m);        // peak FMA throughput and memory bandwidth probes
 void bind_gemm(py::module_& m);         // raw GEMM kernel access, blocking and cache queries
+void bind_linalg(py::module_& m);       // matmul, mm, bmm, addmm, baddbmm, mv, dot, outer, linear
 
 }  // namespace ember::py_bind
 

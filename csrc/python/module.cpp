@@ -43,4 +43,5 @@ PYBIND11_MODULE(_C, m) {
   bind_runtime(m);
   bind_probe(m);
   bind_gemm(m);
+  bind_linalg(m);
 }

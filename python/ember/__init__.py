@@ -37,6 +37,7 @@ from .creation import (
 )
 from .ops.elementwise import *  # noqa: F403
 from .ops.indexing import *  # noqa: F403
+from .ops.linalg import *  # noqa: F403
 from .ops.random import *  # noqa: F403
 from .ops.reduce import *  # noqa: F403
 from .tensor import Size, Tensor
