@@ -63,6 +63,7 @@ def check_results(case: Case) -> None:
     """Runs each callable once and notes any result that disagrees with NumPy's, so a wrong
     (or differently defined) op is never reported as merely fast."""
     ref = "numpy" if "numpy" in case.fns else "torch"
+    ref_name = {"numpy": "NumPy", "torch": "PyTorch"}[ref]
     if not case.check or ref not in case.fns or len(case.fns) < 2:
         return
     want = to_numpy(case.fns[ref]()).astype(np.float64)
@@ -72,7 +73,7 @@ def check_results(case: Case) -> None:
         got = to_numpy(fn()).astype(np.float64)
         if got.shape != want.shape or not np.allclose(got, want, rtol=case.rtol, atol=case.rtol):
             err = np.max(np.abs(got - want)) if got.shape == want.shape else "shape"
-            case.notes[lib] = f"result differs from {ref} (max abs error {err})"
+            case.notes[lib] = f"result differs from {ref_name} (max abs error {err})"
 
 
 def run_case(case: Case, probes: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:

@@ -73,6 +73,30 @@ int64_t pack_rows_transposed(const float* s, int64_t rs, int w, int64_t kc, floa
   }
   return p;
 }
+
+// KS = 2 panel of bf16 from a source contiguous along the panel's short side (B row-major):
+// two k rows of 32 values become 32 interleaved pairs with one two-source permute per 64
+// bytes out. Returns the k steps done (even); the caller finishes the rest.
+template <int W>
+int64_t pack_pairs_interleaved(const uint16_t* s, int64_t ks, int w, int64_t kc, uint16_t* dst) {
+  if (w != W || W % 32 != 0) return 0;
+  alignas(64) static constexpr uint16_t kLo[32] = {
+      0, 32, 1, 33, 2, 34, 3, 35, 4, 36, 5, 37, 6, 38, 7, 39,
+      8, 40, 9, 41, 10, 42, 11, 43, 12, 44, 13, 45, 14, 46, 15, 47};
+  const __m512i lo = _mm512_load_si512(kLo);
+  const __m512i hi = _mm512_add_epi16(lo, _mm512_set1_epi16(16));
+  int64_t p = 0;
+  for (; p + 2 <= kc; p += 2) {
+    for (int j = 0; j < W; j += 32) {
+      const __m512i x = _mm512_loadu_si512(s + p * ks + j);
+      const __m512i y = _mm512_loadu_si512(s + (p + 1) * ks + j);
+      uint16_t* d = dst + p * W + 2 * j;
+      _mm512_storeu_si512(d, _mm512_permutex2var_epi16(x, lo, y));
+      _mm512_storeu_si512(d + 32, _mm512_permutex2var_epi16(x, hi, y));
+    }
+  }
+  return p;
+}
 #endif
 
 // One KS = 1 panel of w <= W rows: k-major, W values per step.
@@ -127,10 +151,27 @@ void pack_panels(const S* src, int64_t rs, int64_t ks, int64_t rows, int64_t kc,
       for (int64_t p = kc; p < kcp; ++p) std::memset(static_cast<void*>(dst + p * W), 0, sizeof(T) * W);
     } else {
       if (w < W || kcp > kc) std::memset(static_cast<void*>(dst), 0, sizeof(T) * W * kcp);
+      int64_t done = 0;
+#if defined(__AVX512F__)
+      if constexpr (KS == 2 && sizeof(T) == 2 && std::is_same_v<T, S>) {
+        if (rs == 1) {
+          done = pack_pairs_interleaved<W>(reinterpret_cast<const uint16_t*>(s), ks, w, kc,
+                                           reinterpret_cast<uint16_t*>(dst));
+        } else if (ks == 1 && rs % 2 == 0 && reinterpret_cast<uintptr_t>(s) % 4 == 0) {
+          // Row-major A: each k pair is one 32-bit word, so the pair layout is the float
+          // transposition of the rows viewed as 32-bit words.
+          done = pack_rows_transposed<W>(reinterpret_cast<const float*>(s), rs / 2, w, kc / 2,
+                                         reinterpret_cast<float*>(dst)) * 2;
+        }
+      }
+#endif
       for (int i = 0; i < w; ++i) {
         const S* sr = s + i * rs;
         T* d = dst + i * KS;
-        if (ks == 1 && std::is_same_v<T, S>) {
+        if (done) {
+          for (int64_t p = done; p < kc; ++p)
+            d[(p / KS) * W * KS + p % KS] = to_compute<T>(sr[p * ks]);
+        } else if (ks == 1 && std::is_same_v<T, S>) {
           for (int64_t p0 = 0; p0 < kc; p0 += KS)
             std::memcpy(static_cast<void*>(d + p0 * W), sr + p0,
                         sizeof(T) * std::min<int64_t>(KS, kc - p0));
