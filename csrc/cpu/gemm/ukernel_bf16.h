@@ -86,13 +86,31 @@ struct AmxBf16Kernel : KernelDefaults {
 
   EMBER_TARGET_AMX static void run(int64_t kc, const bf16_t* a, const bf16_t* b, float* c,
                                    int64_t rsc, const Tail<float>& t) {
-    _tile_zero(0);
-    _tile_zero(1);
-    _tile_zero(2);
-    _tile_zero(3);
+    // C += A @ B (alpha 1, beta 0 or 1, no bias: every matmul) keeps C in the tiles from load
+    // to store; anything else goes through a scratch tile and the vector epilogue.
+    const bool direct = t.alpha == 1.0f && (t.beta == 0.0f || t.beta == 1.0f) && !t.bias_n &&
+                        !t.bias_m;
+    const int64_t stride = rsc * static_cast<int64_t>(sizeof(float));
+    if (direct && t.beta == 1.0f) {
+      _tile_loadd(0, c, stride);
+      _tile_loadd(1, c + 16, stride);
+      _tile_loadd(2, c + 16 * rsc, stride);
+      _tile_loadd(3, c + 16 * rsc + 16, stride);
+    } else {
+      _tile_zero(0);
+      _tile_zero(1);
+      _tile_zero(2);
+      _tile_zero(3);
+    }
     for (int64_t p = 0; p < kc; p += 32) {
       const bf16_t* ap = a + p * MR;
       const bf16_t* bp = b + p * NR;
+      // The A panel streams from L2 (the B panel stays in L1 across the row loop): fetch the
+      // next 2 KiB chunk while this one computes.
+      if (p + 32 < kc) {
+        for (int line = 0; line < 32; ++line)
+          _mm_prefetch(reinterpret_cast<const char*>(ap + MR * 32 + line * 32), _MM_HINT_T0);
+      }
       _tile_loadd(4, ap, 64);
       _tile_loadd(5, ap + 16 * 32, 64);
       _tile_loadd(6, bp, 128);
@@ -102,8 +120,7 @@ struct AmxBf16Kernel : KernelDefaults {
       _tile_dpbf16ps(2, 5, 6);
       _tile_dpbf16ps(3, 5, 7);
     }
-    if (t.alpha == 1.0f && t.beta == 0.0f && !t.bias_n && !t.bias_m) {
-      const int64_t stride = rsc * static_cast<int64_t>(sizeof(float));
+    if (direct) {
       _tile_stored(0, c, stride);
       _tile_stored(1, c + 16, stride);
       _tile_stored(2, c + 16 * rsc, stride);
