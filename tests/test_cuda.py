@@ -80,8 +80,9 @@ REDUCE = [
 SCAN = [("cumsum", "cumsum_kernel"), ("cumprod", "cumprod_kernel")]
 WHERE_TABLE = "where_kernel"
 
-CUDA_TABLES = {"copy_kernel", WHERE_TABLE} | {e[2] for e in (*BINARY, *UNARY, *REDUCE)} | {
-    t for _, t in SCAN}
+# gemm_kernel is tested against NumPy in test_cuda_gemm.py.
+CUDA_TABLES = {"copy_kernel", WHERE_TABLE, "gemm_kernel"} | {
+    e[2] for e in (*BINARY, *UNARY, *REDUCE)} | {t for _, t in SCAN}
 
 gpu = pytest.mark.skipif(not CUDA, reason="no CUDA device")
 
