@@ -193,6 +193,8 @@ def test_errors() -> None:
         _C._gemm(a, b, ember.empty(2, 5))
     with pytest.raises(TypeError, match="float32.*float64"):
         _C._gemm(a, ember.ones(3, 5, dtype=ember.float64), ember.empty(2, 5))
+    with pytest.raises(TypeError, match="float64.*float32"):
+        _C._gemm(a, ember.ones(3, 5), ember.empty(2, 5, dtype=ember.float64))
     c = ember.empty(3, 3)
     with pytest.raises(ValueError, match="overlap"):
         _C._gemm(c, c, c)

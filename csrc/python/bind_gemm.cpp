@@ -22,6 +22,12 @@ void gemm_inplace(const Tensor& a, const Tensor& b, Tensor& c, double alpha, dou
   if (a.dtype() != b.dtype())
     fail<TypeError>(op, "a and b must share a dtype, got ", dtype_name(a.dtype()), " and ",
                     dtype_name(b.dtype()));
+  const bool half_in = a.dtype() == DType::Float16 || a.dtype() == DType::BFloat16;
+  if (c.dtype() != a.dtype() && !(half_in && c.dtype() == DType::Float32))
+    fail<TypeError>(op, "c must have the dtype of a and b (or float32 for float16/bfloat16 "
+                    "inputs), got ", dtype_name(c.dtype()), " for ", dtype_name(a.dtype()),
+                    " inputs");
+  if (a.dtype() == DType::Bool) fail<TypeError>(op, "bool matrices are not supported");
   if (a.device() != b.device() || a.device() != c.device())
     fail<std::runtime_error>(op, "a, b and c must be on one device");
   if (c.may_overlap(a) || c.may_overlap(b))

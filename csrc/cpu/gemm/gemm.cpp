@@ -141,6 +141,8 @@ void run_bf16(const GemmProblem& p) {
 
 void gemm(const GemmProblem& p) {
   const bool f32_out = p.out_dtype == DType::Float32;
+  const bool half_in = p.dtype == DType::Float16 || p.dtype == DType::BFloat16;
+  if (p.out_dtype != p.dtype && !(half_in && f32_out)) kernel_dtype_error("gemm", p.out_dtype);
   switch (p.dtype) {
     case DType::Float32:
 #if defined(__AVX512F__)
