@@ -144,12 +144,7 @@ void gemm(const GemmProblem& p) {
   const bool half_in = p.dtype == DType::Float16 || p.dtype == DType::BFloat16;
   if (p.out_dtype != p.dtype && !(half_in && f32_out)) kernel_dtype_error("gemm", p.out_dtype);
   switch (p.dtype) {
-    case DType::Float32:
-#if defined(__AVX512F__)
-      if (getenv("TUNE_MR") && atoi(getenv("TUNE_MR")) == 12) return run<VectorKernel<V512f, 12, 2>, float, float>(p);
-      if (getenv("TUNE_MR") && atoi(getenv("TUNE_MR")) == 8) return run<VectorKernel<V512f, 8, 3>, float, float>(p);
-#endif
-      return run<KernelF32, float, float>(p);
+    case DType::Float32: return run<KernelF32, float, float>(p);
     case DType::Float64: return run<KernelF64, double, double>(p);
     case DType::Float16:
       return f32_out ? run<KernelF32, half_t, float>(p) : run<KernelF32, half_t, half_t>(p);

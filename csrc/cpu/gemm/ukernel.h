@@ -126,17 +126,25 @@ struct VectorKernel : KernelDefaults {
 #pragma GCC unroll 4
       for (int v = 0; v < NVv; ++v) acc[i][v] = V::zero();
     }
-    // Both cache lines of each C row: the tile is read only at the end, so the prefetch has
-    // the whole k loop to land.
+    // C is read only at the end. Its rows are often 4 KiB apart (n = 1024, 2048, ...), so all
+    // 2 * M lines of the tile fall in one L1 set: fetched into L1 now they would evict each
+    // other (and the B panel) long before use. They go to L2 first, then into L1 one row per
+    // k step over the last M steps.
     for (int i = 0; i < M; ++i) {
-      _mm_prefetch(reinterpret_cast<const char*>(c + i * rsc), _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(c + i * rsc + NR - 1), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(c + i * rsc), _MM_HINT_T1);
+      _mm_prefetch(reinterpret_cast<const char*>(c + i * rsc + NR - 1), _MM_HINT_T1);
     }
+    const int64_t late = kc - M;
     // One k step per iteration: unrolling lets GCC rotate the accumulators through extra
     // register moves, which costs more than the loop's three scalar instructions.
 #pragma GCC unroll 1
     for (int64_t p = 0; p < kc; ++p) {
       _mm_prefetch(reinterpret_cast<const char*>(b + 8 * NR), _MM_HINT_T0);
+      if (p >= late) {
+        const T* row = c + (p - late) * rsc;
+        _mm_prefetch(reinterpret_cast<const char*>(row), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(row + NR - 1), _MM_HINT_T0);
+      }
       R bv[NVv];
 #pragma GCC unroll 4
       for (int v = 0; v < NVv; ++v) bv[v] = V::load_aligned(b + v * V::kLanes);
