@@ -47,6 +47,7 @@ class Case:
     notes: dict[str, str] = field(default_factory=dict)
     impl: dict[str, str] = field(default_factory=dict)  # how each library is called
     check: bool = True  # compare the libraries' results before timing
+    settle: int = 0  # untimed calls before each sample (multithreaded libraries, see compare)
     rtol: float = 1e-4
 
     @property
@@ -113,8 +114,11 @@ def set_threads(n: int) -> None:
 
 
 def to_numpy(x: Any) -> np.ndarray:
+    """Results as NumPy arrays; bfloat16 (which NumPy lacks) as float32."""
     if torch is not None and isinstance(x, torch.Tensor):
-        return x.numpy()
+        return (x.float() if x.dtype == torch.bfloat16 else x).numpy()
+    if isinstance(x, ember.Tensor) and x.dtype is ember.bfloat16:
+        x = x.float()
     return np.asarray(x)
 
 

@@ -83,7 +83,7 @@ def run_case(case: Case, probes: dict[str, Any], args: argparse.Namespace) -> di
         check_results(case)
         times = compare(case.fns, warmup=args.warmup, repeats=args.repeats,
                         min_time=args.min_time, max_time=args.max_time, bytes=case.bytes,
-                        flops=case.flops)
+                        flops=case.flops, settle=case.settle)
     finally:
         set_threads(before)
     row: dict[str, Any] = {

@@ -140,6 +140,17 @@ def test_compare_interleaves_samples():
     assert out["a"].label == "a"
 
 
+def test_compare_settle_calls_precede_each_sample_untimed():
+    events: list[str] = []
+    clock = FakeClock(events)
+    fa, _ = workload(clock, [1e-3], "a")
+    fb, _ = workload(clock, [4e-3], "b")
+    out = bm.compare({"a": fa, "b": fb}, warmup=0, repeats=2, number=1, settle=1, clock=clock)
+    calls = [e for e in events if e in ("a", "b")]
+    assert calls == ["a", "a", "b", "b"] * 2  # one settling call, then the timed one
+    assert out["b"].median / out["a"].median == pytest.approx(4.0)  # settling is not timed
+
+
 def test_gc_is_paused_while_timing_and_restored():
     seen = []
     bm.measure(lambda: seen.append(gc.isenabled()), warmup=0, repeats=2, number=1)

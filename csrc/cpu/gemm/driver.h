@@ -131,13 +131,14 @@ void store_edge(const T* tile, int mr, int nr, T* c, int64_t rsc, int64_t csc, c
 template <class K, class S>
 void macro_kernel(const Job<typename K::Type, S>& job, const typename K::Packed* ap,
                   const typename K::Packed* bp, int64_t ic, int64_t mc, int64_t jc,
-                  int64_t jp_begin, int64_t jp_end, int64_t nc, int64_t kc, bool first) {
+                  int64_t jp_begin, int64_t jp_end, int64_t nc, int64_t kc, int64_t b_stride,
+                  bool first) {
   using T = typename K::Type;
   alignas(64) T tile[K::MR * K::NR];
   for (int64_t jp = jp_begin; jp < jp_end; ++jp) {
     const int64_t j = jp * K::NR;
     const int nr = static_cast<int>(std::min<int64_t>(K::NR, nc - j));
-    const auto* bpanel = bp + jp * K::NR * kc;
+    const auto* bpanel = bp + jp * b_stride;
     for (int64_t i = 0; i < mc; i += K::MR) {
       const int mr = static_cast<int>(std::min<int64_t>(K::MR, mc - i));
       Tail<T> t{job.alpha, first ? job.beta : T(1), nullptr, nullptr};
@@ -193,6 +194,7 @@ void gemm_blocked(const Job<typename K::Type, S>& job, int nt) {
     const int64_t row_begin = std::min(job.m, mpanels * ti / gm * K::MR);
     const int64_t row_end = std::min(job.m, mpanels * (ti + 1) / gm * K::MR);
     typename K::Packed* abuf = ws.a(t);
+    const int64_t b_stride = K::NR * bl.kc;
     K::thread_init();
     for (int64_t jc = 0; jc < job.n; jc += bl.nc) {
       const int64_t nc = std::min(bl.nc, job.n - jc);
@@ -200,22 +202,33 @@ void gemm_blocked(const Job<typename K::Type, S>& job, int nt) {
       for (int64_t pc = 0; pc < job.k; pc += bl.kc) {
         const int64_t kc = std::min(bl.kc, job.k - pc);
         const int64_t kcp = round_up(kc, K::KPad);
-        // Threads pack disjoint panels of the shared B block.
-        const int64_t pb = npanels * t / team, pe = npanels * (t + 1) / team;
+        // Threads pack disjoint panels of the B block. With one row group (gm == 1) each
+        // thread packs exactly the panels it multiplies, so no thread waits for another: no
+        // barrier, which matters when the cores are shared with other busy threads. Panels
+        // sit at a fixed stride (the largest KC), so a thread that runs ahead to the next
+        // K block never writes over a panel another thread is still reading.
+        const int64_t jp_begin = npanels * tj / gn, jp_end = npanels * (tj + 1) / gn;
+        const bool shared = gm > 1;
+        const int64_t pb = shared ? npanels * t / team : jp_begin;
+        const int64_t pe = shared ? npanels * (t + 1) / team : jp_end;
         if (pb < pe) {
           pack_panels<K::NR, K::KB>(job.b + pc * job.rsb + (jc + pb * K::NR) * job.csb,
                                     job.csb, job.rsb, std::min(nc - pb * K::NR, (pe - pb) * K::NR),
-                                    kc, kcp, ws.b() + pb * K::NR * kcp);
+                                    kc, kcp, ws.b() + pb * b_stride, b_stride);
         }
+        if (shared) {
 #pragma omp barrier
-        const int64_t jp_begin = npanels * tj / gn, jp_end = npanels * (tj + 1) / gn;
+        }
         for (int64_t ic = row_begin; ic < row_end && jp_begin < jp_end; ic += bl.mc) {
           const int64_t mc = std::min(bl.mc, row_end - ic);
           pack_panels<K::MR, K::KA>(job.a + ic * job.rsa + pc * job.csa, job.rsa, job.csa, mc,
-                                    kc, kcp, abuf);
-          macro_kernel<K>(job, abuf, ws.b(), ic, mc, jc, jp_begin, jp_end, nc, kcp, pc == 0);
+                                    kc, kcp, abuf, K::MR * kcp);
+          macro_kernel<K>(job, abuf, ws.b(), ic, mc, jc, jp_begin, jp_end, nc, kcp, b_stride,
+                          pc == 0);
         }
+        if (shared) {
 #pragma omp barrier
+        }
       }
     }
     K::thread_fini();

@@ -139,10 +139,11 @@ void pack_panel_k1(const S* s, int64_t rs, int64_t ks, int w, int64_t kc, T* dst
 // into panels of W rows: the one routine behind both A (short side = rows of A) and B (short
 // side = columns of B). Element (i, p) of a panel goes to [(p / KS) * W * KS + i * KS + p % KS]
 // (KS = 1: k-major steps of W values; KS = 2: bf16 pairs; KS = 32: AMX tile rows); the panel
-// holds kcp >= kc steps, the padding and rows past `rows` are zero.
+// holds kcp >= kc steps, the padding and rows past `rows` are zero. Panels start
+// `panel_stride` elements apart (at least W * kcp).
 template <int W, int KS, class T, class S>
 void pack_panels(const S* src, int64_t rs, int64_t ks, int64_t rows, int64_t kc, int64_t kcp,
-                 T* dst) {
+                 T* dst, int64_t panel_stride) {
   for (int64_t r0 = 0; r0 < rows; r0 += W) {
     const int w = static_cast<int>(std::min<int64_t>(W, rows - r0));
     const S* s = src + r0 * rs;
@@ -181,7 +182,7 @@ void pack_panels(const S* src, int64_t rs, int64_t ks, int64_t rows, int64_t kc,
         }
       }
     }
-    dst += W * kcp;
+    dst += panel_stride;
   }
 }
 

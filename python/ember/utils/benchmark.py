@@ -216,11 +216,15 @@ def measure(fn: Callable[[], Any], *, warmup: int = 3, repeats: int = 11,
 def compare(fns: Mapping[str, Callable[[], Any]], *, warmup: int = 3, repeats: int = 11,
             min_time: float = 0.2, max_time: float | None = None, number: int | None = None,
             bytes: float | None = None, flops: float | None = None, device: str | None = None,
-            sync: Callable[[], Any] | None = None,
+            sync: Callable[[], Any] | None = None, settle: int = 0,
             clock: Clock = time.perf_counter) -> dict[str, Measurement]:
     """Measures several callables doing the same work; sample i of each is taken before
     sample i + 1 of any, so machine-wide slow spells shift all of them together. Each
-    callable gets its own `number`, `min_time` and `max_time` budget."""
+    callable gets its own `number`, `min_time` and `max_time` budget.
+
+    `settle` untimed calls precede each sample. Multithreaded libraries leave their idle
+    threads spinning for a while after a call; on a machine with few cores those spinners
+    slow whichever library runs next, so a settling call lets them go to sleep first."""
     _check(warmup, repeats, min_time)
     timers = {name: Timer(fn, device=device, sync=sync, clock=clock) for name, fn in fns.items()}
     numbers = {}
@@ -234,6 +238,8 @@ def compare(fns: Mapping[str, Callable[[], Any]], *, warmup: int = 3, repeats: i
             spent = sum(samples[name]) * numbers[name]
             if i >= 3 and max_time is not None and spent >= max_time:
                 continue
+            for _ in range(settle):
+                timer.fn()
             samples[name].append(timer.timeit(numbers[name]) / numbers[name])
     return {name: Measurement(tuple(samples[name]), numbers[name], label=name, bytes=bytes,
                               flops=flops) for name in timers}
