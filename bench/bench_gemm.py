@@ -6,7 +6,9 @@ FMA probe's peak at the same thread count (the fraction of peak is ember's GFLOP
 bfloat16 squares run against PyTorch only (NumPy has no bfloat16); ember takes AMX tiles there
 when the processor has them, PyTorch goes through oneDNN. float64 squares run on the AVX-512
 float64 kernel. A GEMM of m x k by k x n is 2*m*n*k FLOPs; each call allocates its output, as
-`a @ b` does for users.
+`a @ b` does for users. The libraries are measured one after another (not interleaved): each
+keeps its idle threads spinning for a while after a call, and on two cores those spinners
+would slow whichever library ran next.
 """
 
 from __future__ import annotations
@@ -79,7 +81,7 @@ def _case(op: str, layout: str, size: int, threads: int, batch: int, m: int, k: 
         return Case(suite="gemm", op=op, size=size, layout=layout, threads=threads, fns=fns,
                     flops=2.0 * batch * m * n * k, peak="fma", notes=notes,
                     impl={lib: impl[lib] for lib in fns}, check=True, rtol=rtol,
-                    settle=1 if threads > 1 else 0)
+                    interleave=False)
 
     return build
 

@@ -47,7 +47,7 @@ class Case:
     notes: dict[str, str] = field(default_factory=dict)
     impl: dict[str, str] = field(default_factory=dict)  # how each library is called
     check: bool = True  # compare the libraries' results before timing
-    settle: int = 0  # untimed calls before each sample (multithreaded libraries, see compare)
+    interleave: bool = True  # False: one library at a time (multithreaded, see compare)
     rtol: float = 1e-4
 
     @property

@@ -140,15 +140,18 @@ def test_compare_interleaves_samples():
     assert out["a"].label == "a"
 
 
-def test_compare_settle_calls_precede_each_sample_untimed():
+def test_compare_blocked_measures_one_callable_at_a_time():
     events: list[str] = []
     clock = FakeClock(events)
     fa, _ = workload(clock, [1e-3], "a")
     fb, _ = workload(clock, [4e-3], "b")
-    out = bm.compare({"a": fa, "b": fb}, warmup=0, repeats=2, number=1, settle=1, clock=clock)
+    out = bm.compare({"a": fa, "b": fb}, warmup=1, repeats=3, number=1, interleave=False,
+                     switch_time=2.5e-3, clock=clock)
     calls = [e for e in events if e in ("a", "b")]
-    assert calls == ["a", "a", "b", "b"] * 2  # one settling call, then the timed one
-    assert out["b"].median / out["a"].median == pytest.approx(4.0)  # settling is not timed
+    # a: one warm-up call, then more until 2.5 ms have passed (3 of 1 ms), then 3 samples;
+    # b: one warm-up call, then one more that lasts past switch_time, then 3 samples.
+    assert calls == ["a"] * 7 + ["b"] * 5
+    assert out["b"].median / out["a"].median == pytest.approx(4.0)
 
 
 def test_gc_is_paused_while_timing_and_restored():

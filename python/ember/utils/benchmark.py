@@ -216,30 +216,51 @@ def measure(fn: Callable[[], Any], *, warmup: int = 3, repeats: int = 11,
 def compare(fns: Mapping[str, Callable[[], Any]], *, warmup: int = 3, repeats: int = 11,
             min_time: float = 0.2, max_time: float | None = None, number: int | None = None,
             bytes: float | None = None, flops: float | None = None, device: str | None = None,
-            sync: Callable[[], Any] | None = None, settle: int = 0,
+            sync: Callable[[], Any] | None = None, interleave: bool = True,
+            switch_time: float = 0.0,
             clock: Clock = time.perf_counter) -> dict[str, Measurement]:
-    """Measures several callables doing the same work; sample i of each is taken before
-    sample i + 1 of any, so machine-wide slow spells shift all of them together. Each
-    callable gets its own `number`, `min_time` and `max_time` budget.
+    """Measures several callables doing the same work. Each gets its own `number`,
+    `min_time` and `max_time` budget.
 
-    `settle` untimed calls precede each sample. Multithreaded libraries leave their idle
-    threads spinning for a while after a call; on a machine with few cores those spinners
-    slow whichever library runs next, so a settling call lets them go to sleep first."""
+    Interleaved (the default): sample i of each is taken before sample i + 1 of any, so
+    machine-wide slow spells shift all of them together.
+
+    `interleave=False` measures one callable at a time, each after `warmup` calls that go on
+    for at least `switch_time` seconds. This is for multithreaded libraries on a machine with
+    few cores: after a call their idle threads keep spinning for a while (OpenBLAS's for about
+    0.1 s), and interleaved, those spinners would take a core from whichever library runs next.
+    """
     _check(warmup, repeats, min_time)
     timers = {name: Timer(fn, device=device, sync=sync, clock=clock) for name, fn in fns.items()}
-    numbers = {}
-    for name, timer in timers.items():
+    numbers: dict[str, int] = {}
+    samples: dict[str, list[float]] = {name: [] for name in timers}
+
+    def prepare(name: str) -> None:
+        timer = timers[name]
         for _ in range(warmup):
             timer.fn()
-        numbers[name] = number if number is not None else timer.calibrate(min_time / repeats)
-    samples: dict[str, list[float]] = {name: [] for name in timers}
-    for i in range(repeats):
-        for name, timer in timers.items():
-            spent = sum(samples[name]) * numbers[name]
-            if i >= 3 and max_time is not None and spent >= max_time:
-                continue
-            for _ in range(settle):
+        if switch_time > 0:
+            start = clock()
+            while clock() - start < switch_time:
                 timer.fn()
-            samples[name].append(timer.timeit(numbers[name]) / numbers[name])
+        numbers[name] = number if number is not None else timer.calibrate(min_time / repeats)
+
+    def sample(name: str, i: int) -> None:
+        spent = sum(samples[name]) * numbers[name]
+        if i >= 3 and max_time is not None and spent >= max_time:
+            return
+        samples[name].append(timers[name].timeit(numbers[name]) / numbers[name])
+
+    if interleave:
+        for name in timers:
+            prepare(name)
+        for i in range(repeats):
+            for name in timers:
+                sample(name, i)
+    else:
+        for name in timers:
+            prepare(name)
+            for i in range(repeats):
+                sample(name, i)
     return {name: Measurement(tuple(samples[name]), numbers[name], label=name, bytes=bytes,
                               flops=flops) for name in timers}
