@@ -393,22 +393,6 @@ py::object div(py::handle a, py::handle b, const std::string& mode, bool inplace
   fail<ValueError>(op, "rounding_mode must be None, 'trunc' or 'floor', got '", mode, "'");
 }
 
-// Runs `f` and returns its result as a new reference, or nullptr with the Python error set,
-// for functions that bypass pybind11's dispatcher (and so its exception translators).
-template <class F>
-PyObject* call_translated(const F& f) {
-  try {
-    return f().release().ptr();
-  } catch (py::error_already_set& e) {
-    e.restore();
-  } catch (const std::bad_alloc&) {
-    PyErr_NoMemory();
-  } catch (const std::exception& e) {
-    if (!set_python_error(e)) PyErr_SetString(PyExc_RuntimeError, e.what());
-  }
-  return nullptr;
-}
-
 // The Tensor operators as METH_FASTCALL functions: on a 1-element tensor pybind11's dispatcher
 // costs about a fifth of the whole `a + b`.
 template <const Spec* S>
@@ -420,9 +404,6 @@ PyObject* fast_binary(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   return call_translated([&] { return binary(*S, S->name, args[0], args[1], 1.0, false); });
 }
 
-PyCFunction fastcall(PyObject* (*f)(PyObject*, PyObject* const*, Py_ssize_t)) {
-  return reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(f));
-}
 
 const Spec kMulOp = kBinary[0];  // mul
 

@@ -47,4 +47,25 @@ void run_elementwise(const DispatchTable<ElemFn>& table, const ElemIter& it, Dev
 // Gives the inputs their own copy when one partially overlaps the in-place output.
 Tensor unalias(const Tensor& out, const Tensor& in);
 
+// Runs `f` and returns its result as a new reference, or nullptr with the Python error set,
+// for functions that bypass pybind11's dispatcher (and so its exception translators).
+template <class F>
+PyObject* call_translated(const F& f) {
+  try {
+    return f().release().ptr();
+  } catch (py::error_already_set& e) {
+    e.restore();
+  } catch (const std::bad_alloc&) {
+    PyErr_NoMemory();
+  } catch (const std::exception& e) {
+    if (!set_python_error(e)) PyErr_SetString(PyExc_RuntimeError, e.what());
+  }
+  return nullptr;
+}
+
+// A METH_FASTCALL function as the PyCFunction a PyMethodDef holds.
+inline PyCFunction fastcall(PyObject* (*f)(PyObject*, PyObject* const*, Py_ssize_t)) {
+  return reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(f));
+}
+
 }  // namespace ember::py_bind

@@ -163,31 +163,92 @@ void macro_kernel(const Job<typename K::Type, S>& job, const typename K::Packed*
   }
 }
 
+// Up to this much packing workspace per calling thread is kept between calls, so small
+// products (where a trip through the allocator's lock is a measurable share) allocate nothing.
+constexpr size_t kKeptWorkspace = size_t{512} << 10;
+
+struct KeptBuffer {
+  ~KeptBuffer() {  // a thread that exits gives its buffer back
+    if (ptr) cpu_free(ptr, size);
+  }
+  void* ptr = nullptr;
+  size_t size = 0;
+};
+thread_local KeptBuffer t_kept;
+
 // Workspace for one thread team: the shared B block and one A block per thread.
 template <class T>
 struct Workspace {
   Workspace(const Blocks& bl, int nt, int64_t nr)
       : b_elems(bl.kc * round_up(bl.nc, nr)),
         a_elems(bl.kc * bl.mc),
-        buf(sizeof(T) * (b_elems + a_elems * nt) + 64) {}
-  T* b() const { return static_cast<T*>(buf.ptr); }
-  T* a(int thread) const { return b() + b_elems + a_elems * thread; }
+        bytes(sizeof(T) * (b_elems + a_elems * nt) + 64),
+        buf(bytes <= kKeptWorkspace ? 0 : bytes) {
+    if (buf.ptr) {
+      base = static_cast<T*>(buf.ptr);
+      return;
+    }
+    if (t_kept.size < bytes) {
+      void* fresh = cpu_allocate(kKeptWorkspace);  // may throw: t_kept is still consistent
+      if (t_kept.ptr) cpu_free(t_kept.ptr, t_kept.size);
+      t_kept.ptr = fresh;
+      t_kept.size = kKeptWorkspace;
+    }
+    base = static_cast<T*>(t_kept.ptr);
+  }
+  T* b() const { return base; }
+  T* a(int thread) const { return base + b_elems + a_elems * thread; }
   int64_t b_elems, a_elems;
+  size_t bytes;
   Buffer buf;
+  T* base = nullptr;
 };
+
+// Products this small (in FLOPs, with K short enough that a row of A stays in L1) skip the
+// packing: see VectorKernel::run_direct.
+constexpr double kDirectMaxFlops = 2.0 * 96 * 96 * 96;
+constexpr int64_t kDirectMaxK = 256;
+
+template <class K, class S>
+bool direct_ok(const Job<typename K::Type, S>& job) {
+  if constexpr (K::kHasEdge && std::is_same_v<typename K::Type, S>) {
+    const double flops = 2.0 * static_cast<double>(job.m) * static_cast<double>(job.n) *
+                         static_cast<double>(job.k);
+    return job.csa == 1 && job.csb == 1 && job.csc == 1 && job.k <= kDirectMaxK &&
+           flops <= kDirectMaxFlops;
+  } else {
+    return false;
+  }
+}
+
+template <class K, class S>
+void gemm_direct(const Job<typename K::Type, S>& job) {
+  if constexpr (K::kHasEdge && std::is_same_v<typename K::Type, S>) {
+    using T = typename K::Type;
+    for (int64_t j = 0; j < job.n; j += K::NR) {
+      const int nr = static_cast<int>(std::min<int64_t>(K::NR, job.n - j));
+      for (int64_t i = 0; i < job.m; i += K::MR) {
+        const int mr = static_cast<int>(std::min<int64_t>(K::MR, job.m - i));
+        Tail<T> t{job.alpha, job.beta, nullptr, nullptr};
+        if (job.bias_kind == GemmBias::PerColumn) t.bias_n = job.bias + j;
+        if (job.bias_kind == GemmBias::PerRow) t.bias_m = job.bias + i;
+        K::run_direct(mr, nr, job.k, job.a + i * job.rsa, job.rsa, job.b + j, job.rsb,
+                      job.c + i * job.rsc + j, job.rsc, t);
+      }
+    }
+  }
+}
 
 template <class K, class S>
 void gemm_blocked(const Job<typename K::Type, S>& job, int nt) {
+  if (nt == 1 && direct_ok<K>(job)) return gemm_direct<K>(job);
   const Blocks bl = choose_blocks<K>(job.m, job.n, job.k);
   Workspace<typename K::Packed> ws(bl, nt, K::NR);
   int tm = 1, tn = 1;
   thread_grid(nt, ceil_div(job.m, K::MR), ceil_div(bl.nc, K::NR), &tm, &tn);
   const int64_t mpanels = ceil_div(job.m, K::MR);
 
-#pragma omp parallel num_threads(nt) if (nt > 1)
-  {
-    const int t = omp_get_thread_num();
-    const int team = omp_get_num_threads();  // may be fewer than asked
+  auto body = [&](int t, int team) {  // team may be fewer threads than asked
     int gm = tm, gn = tn;
     if (team != nt) thread_grid(team, mpanels, ceil_div(bl.nc, K::NR), &gm, &gn);
     const int ti = t / gn, tj = t % gn;
@@ -232,6 +293,12 @@ void gemm_blocked(const Job<typename K::Type, S>& job, int nt) {
       }
     }
     K::thread_fini();
+  };
+  if (nt == 1) {  // no OpenMP region at all: it costs a noticeable share of a small product
+    body(0, 1);
+  } else {
+#pragma omp parallel num_threads(nt)
+    body(omp_get_thread_num(), omp_get_num_threads());
   }
 }
 

@@ -63,8 +63,9 @@ struct CacheSizes {
 CacheSizes cpu_cache_sizes();
 
 // Which kernel multiplies bfloat16 (all accumulate in float32): Auto takes AMX tiles for
-// problems of at least 32 x 32 x 32 when usable, else AVX512_BF16 dot products when present,
-// else converts to float32 while packing. A path the processor lacks falls back the same way.
+// problems of at least 32 x 32 x 32 when usable, else converts to float32 while packing (the
+// AVX512_BF16 dot-product kernel measured slower than that, so Auto leaves it out). A path
+// the processor lacks falls back to the float32 conversion.
 enum class GemmBf16Path : int { Auto = 0, Fp32 = 1, Avx512Bf16 = 2, Amx = 3 };
 GemmBf16Path gemm_bf16_path();
 void set_gemm_bf16_path(GemmBf16Path path);

@@ -160,6 +160,57 @@ struct VectorKernel : KernelDefaults {
     epilogue<M, NVv, kMasked>(acc, c, rsc, t, last);
   }
 
+  // Small products, read in place: A row-major (rows lda apart, unit k stride), B row-major
+  // (rows ldb apart, unit column stride), nothing packed. Below a few hundred thousand FLOPs
+  // packing costs as much as the multiply. B's last vector is loaded with the lane mask at
+  // the right edge, so nothing past column n is read.
+  static void run_direct(int mr, int nr, int64_t k, const T* a, int64_t lda, const T* b,
+                         int64_t ldb, T* c, int64_t rsc, const Tail<T>& t) {
+    static_assert(NV <= 2, "direct_rows handles one or two vectors per row");
+    const int nv = (nr + V::kLanes - 1) / V::kLanes;
+    const Mask last = V::mask(nr - (nv - 1) * V::kLanes);
+    if (mr == MR && nr == NR) return tile_direct<MR, NV, false>(k, a, lda, b, ldb, c, rsc, t, last);
+    direct_rows<MR>(mr, nv, k, a, lda, b, ldb, c, rsc, t, last);
+  }
+
+  template <int M>
+  static void direct_rows(int mr, int nv, int64_t k, const T* a, int64_t lda, const T* b,
+                          int64_t ldb, T* c, int64_t rsc, const Tail<T>& t, Mask last) {
+    if constexpr (M > 0) {
+      if (mr != M) return direct_rows<M - 1>(mr, nv, k, a, lda, b, ldb, c, rsc, t, last);
+      if (nv == NV) return tile_direct<M, NV, true>(k, a, lda, b, ldb, c, rsc, t, last);
+      if constexpr (NV > 1) tile_direct<M, 1, true>(k, a, lda, b, ldb, c, rsc, t, last);
+    }
+  }
+
+  template <int M, int NVv, bool kMasked>
+  static void tile_direct(int64_t k, const T* __restrict a, int64_t lda, const T* __restrict b,
+                          int64_t ldb, T* __restrict c, int64_t rsc, const Tail<T>& t,
+                          Mask last) {
+    R acc[M][NVv];
+#pragma GCC unroll 32
+    for (int i = 0; i < M; ++i) {
+#pragma GCC unroll 4
+      for (int v = 0; v < NVv; ++v) acc[i][v] = V::zero();
+    }
+#pragma GCC unroll 1
+    for (int64_t p = 0; p < k; ++p) {
+      R bv[NVv];
+#pragma GCC unroll 4
+      for (int v = 0; v < NVv; ++v) {
+        const T* src = b + p * ldb + v * V::kLanes;
+        bv[v] = kMasked && v == NVv - 1 ? V::load(src, last) : V::load(src);
+      }
+#pragma GCC unroll 32
+      for (int i = 0; i < M; ++i) {
+        const R ai = V::set1(a[i * lda + p]);
+#pragma GCC unroll 4
+        for (int v = 0; v < NVv; ++v) acc[i][v] = V::fmadd(ai, bv[v], acc[i][v]);
+      }
+    }
+    epilogue<M, NVv, kMasked>(acc, c, rsc, t, last);
+  }
+
   // C = alpha * acc + beta * C + bias, unit column stride; with kMasked the last vector of
   // each row stores only the lanes in `last`.
   template <int M, int NVv, bool kMasked = false>

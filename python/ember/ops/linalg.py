@@ -270,7 +270,7 @@ def _rmatmul(self: Tensor, other: Any) -> Tensor:
 
 
 def _matmul_method(self: Tensor, other: Any) -> Tensor:
-    return _C.matmul(self, other)
+    return _C.op_matmul(self, other)
 
 
 Tensor.__matmul__ = _matmul_method
