@@ -48,6 +48,7 @@ class Case:
     impl: dict[str, str] = field(default_factory=dict)  # how each library is called
     check: bool = True  # compare the libraries' results before timing
     interleave: bool = True  # False: one library at a time (multithreaded, see compare)
+    statistic: str = "median"  # the time judged: "median", or "min" (the best sample)
     rtol: float = 1e-4
 
     @property

@@ -1,4 +1,4 @@
-"""Plots GB/s against size, one line per library, from a results file of bench/run.py.
+"""Plots GB/s (GFLOP/s for GEMM) against size, one line per library, from bench/run.py's results.
 
     python bench/plot.py [results/full.json]     writes results/<name>-<suite>.png
 
@@ -19,10 +19,15 @@ RESULTS = Path(__file__).resolve().parent / "results"
 STYLE = {"ember": "C0", "numpy": "C1", "torch": "C2"}
 
 
+def rate(row: dict[str, Any], lib: str) -> float | None:
+    """The library's GB/s or GFLOP/s as the runner judged it (older results: median GB/s)."""
+    m = row["times"][lib]
+    return m.get("rate", m.get("gbps"))
+
+
 def series(rows: list[dict[str, Any]], lib: str, threads: int) -> tuple[list[int], list[float]]:
-    points = sorted((r["size"], r["times"][lib]["gbps"]) for r in rows
-                    if r["threads"] == threads and lib in r["times"]
-                    and r["times"][lib]["gbps"] is not None)
+    points = sorted((r["size"], rate(r, lib)) for r in rows
+                    if r["threads"] == threads and lib in r["times"] and rate(r, lib) is not None)
     return [p[0] for p in points], [p[1] for p in points]
 
 
@@ -32,34 +37,43 @@ def plot_suite(report: dict[str, Any], suite: str, out: Path) -> bool:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows = [r for r in report["results"] if r["suite"] == suite and r["bytes"]]
-    panels = list(dict.fromkeys((r["op"], r["layout"]) for r in rows))
+    rows = [r for r in report["results"] if r["suite"] == suite and (r["bytes"] or r["flops"])]
+    # A panel needs a line: (op, layout) pairs measured at one size only (layer shapes) are left
+    # to the tables.
+    panels = [p for p in dict.fromkeys((r["op"], r["layout"]) for r in rows)
+              if len({r["size"] for r in rows if (r["op"], r["layout"]) == p}) > 1]
     if not panels:
         return False
     threads = sorted({r["threads"] for r in rows})
-    cols = 4
+    flops = rows[0]["peak_kind"] == "fma"
+    if flops:  # GEMM: every library runs at each thread count, so one panel per count
+        panels = [(op, layout, t) for op, layout in panels for t in threads]
+    cols = 4 if not flops else 2 * len(threads)
     nrows = -(-len(panels) // cols)
     fig, axes = plt.subplots(nrows, cols, figsize=(4 * cols, 3.2 * nrows), squeeze=False)
-    for ax, (op, layout) in zip(axes.flat, panels):
+    for ax, panel in zip(axes.flat, panels, strict=False):
+        op, layout = panel[0], panel[1]
         sub = [r for r in rows if r["op"] == op and r["layout"] == layout]
-        for t in threads:
+        shown = [panel[2]] if flops else threads
+        for t in shown:
             x, y = series(sub, "ember", t)
-            if not x:
-                continue
-            ax.plot(x, y, "o-", color=STYLE["ember"], alpha=0.5 + 0.5 * (t == threads[-1]),
-                    label=f"ember {t}t")
+            if x:
+                ax.plot(x, y, "o-", color=STYLE["ember"], alpha=0.5 + 0.5 * (t == shown[-1]),
+                        label=f"ember {t}t")
         for lib in ("numpy", "torch"):
-            x, y = series(sub, lib, threads[-1])
-            if not x:
-                continue
-            ax.plot(x, y, "s--" if lib == "numpy" else "^-", color=STYLE[lib],
-                    label=f"{lib} {'1t' if lib == 'numpy' else f'{threads[-1]}t'}")
+            x, y = series(sub, lib, shown[-1])
+            if x:
+                t = 1 if lib == "numpy" and not flops else shown[-1]
+                ax.plot(x, y, "s--" if lib == "numpy" else "^-", color=STYLE[lib],
+                        label=f"{lib} {t}t")
         kind = sub[0]["peak_kind"]
-        peak = report["probes"].get(kind, {}).get(str(threads[-1]))
+        peak = report["probes"].get(kind, {}).get(str(shown[-1]))
         if peak:
             ax.axhline(peak, color="gray", ls=":", label=f"{kind} peak")
-        ax.set(xscale="log", yscale="log", title=f"{op}, {layout}", xlabel="elements",
-               ylabel="GB/s")
+        ax.set(xscale="log", yscale="linear" if flops else "log",
+               title=f"{op}, {layout}" + (f", {shown[-1]} thread(s)" if flops else ""),
+               xlabel="n (n x n @ n x n)" if flops else "elements",
+               ylabel="GFLOP/s" if flops else "GB/s")
         ax.legend(fontsize=7)
     for ax in list(axes.flat)[len(panels):]:
         ax.axis("off")

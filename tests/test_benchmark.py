@@ -273,7 +273,7 @@ def test_square_ish(n, want, bench_modules):
 def test_inputs_have_equal_values_in_every_library(bench_modules):
     common, _, _ = bench_modules
     x = common.inputs(1 << 10, "transposed", 2)
-    for lib, arrays in x.items():
+    for arrays in x.values():
         if arrays[0] is None:
             continue
         assert tuple(arrays[0].shape) == (32, 32)

@@ -36,7 +36,8 @@ BINARY = [
     *[(op, {}, f"{op}_kernel", BOOL_NUMERIC, "any") for op in ("eq", "ne", "lt", "le", "gt", "ge")],
     *[(f"logical_{op}", {}, f"logical_{op}_kernel", BOOL_NUMERIC, "any")
       for op in ("and", "or", "xor")],
-    *[(f"bitwise_{op}", {}, f"bitwise_{op}_kernel", INTEGRAL, "any") for op in ("and", "or", "xor")],
+    *[(f"bitwise_{op}", {}, f"bitwise_{op}_kernel", INTEGRAL, "any")
+      for op in ("and", "or", "xor")],
 ]
 FLOAT_MATH = ["exp", "expm1", "log", "log1p", "log2", "sqrt", "rsqrt", "reciprocal", "sin", "cos",
               "tanh", "sigmoid", "erf", "silu", "isnan", "isinf", "isfinite"]

@@ -374,7 +374,7 @@ def _compare(got: Any, want: Any) -> None:
         return
     if isinstance(want, list):
         assert len(got) == len(want)
-        for g, w in zip(got, want):
+        for g, w in zip(got, want, strict=True):
             _compare(g, w)
         return
     assert isinstance(got, ember.Tensor), type(got)

@@ -278,7 +278,7 @@ def test_nonzero_matches_numpy(shape):
     x = ember.tensor(a) if shape else ember.tensor(np.float32(1.0)).reshape(())
     ref = np.asarray(x)
     assert_close(ember.nonzero(x), np.argwhere(ref))
-    for got, want in zip(x.nonzero(as_tuple=True), np.nonzero(np.atleast_1d(ref))):
+    for got, want in zip(x.nonzero(as_tuple=True), np.nonzero(np.atleast_1d(ref)), strict=True):
         assert_close(got, want)
 
 

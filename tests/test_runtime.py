@@ -78,7 +78,7 @@ def test_results_identical_at_1_and_2_threads(threads):
         ember.set_num_threads(n)
         results.append([(x + y).numpy(), ember.sum(x).numpy(), z.sum(0).numpy(),
                         z.sum(1).numpy(), z.T.sum(0).numpy(), ember.sum(x.double()).numpy()])
-    for one, two in zip(*results):
+    for one, two in zip(*results, strict=True):
         np.testing.assert_array_equal(one, two)
     np.testing.assert_array_equal(results[0][0], a + b)
     np.testing.assert_allclose(results[0][1], a.astype(np.float64).sum(), rtol=1e-5)

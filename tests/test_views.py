@@ -79,7 +79,7 @@ def test_transpose_permute_T_mT():
     _same_view(u.t(), b, b.T)
     assert t.T.stride() == (1, 4, 12)
     with pytest.raises(ValueError, match=r"^\[mT\]"):
-        ember.zeros(3).mT
+        _ = ember.zeros(3).mT
     with pytest.raises(ValueError, match=r"^\[t\].*\(2, 3, 4\)"):
         t.t()
     with pytest.raises(ValueError, match=r"^\[permute\]"):
@@ -178,14 +178,14 @@ def test_split_int(n, size, dim):
     parts = t.split(size, dim)
     want = np.array_split(a, range(size, n, size), axis=dim)
     assert len(parts) == len(want)
-    for p, w in zip(parts, want):
+    for p, w in zip(parts, want, strict=True):
         _same_view(p, a, w)
 
 
 def test_split_sections_and_errors():
     a, t = _pair((3, 7))
     parts = t.split([2, 0, 5], dim=1)
-    for p, w in zip(parts, np.split(a, [2, 2], axis=1)):
+    for p, w in zip(parts, np.split(a, [2, 2], axis=1), strict=True):
         _same_view(p, a, w)
     with pytest.raises(ValueError, match=r"^\[split\].*\[2, 4\].*7"):
         t.split([2, 4], dim=1)
@@ -200,7 +200,7 @@ def test_chunk_matches_torch_rule(n, chunks):
     parts = t.chunk(chunks)
     want = [a[i:i + size] for i in range(0, n, size)]
     assert len(parts) == len(want) and len(parts) <= chunks
-    for p, w in zip(parts, want):
+    for p, w in zip(parts, want, strict=True):
         _same_view(p, a, w)
 
 

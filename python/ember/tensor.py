@@ -314,7 +314,7 @@ class Tensor:
         src = [_wrap_dim("movedim", d, n, self._c.shape) for d in src]
         dst = [_wrap_dim("movedim", d, n, self._c.shape) for d in dst]
         order = [-1] * n
-        for s, d in zip(src, dst):
+        for s, d in zip(src, dst, strict=True):
             order[d] = s
         rest = iter(d for d in range(n) if d not in src)
         return self.permute([o if o >= 0 else next(rest) for o in order])

@@ -104,9 +104,14 @@ void run(const GemmProblem& p) {
                          b + (p.b_offsets ? p.b_offsets[i] : 0),
                          c + (p.c_offsets ? p.c_offsets[i] : 0), bias, nt);
   };
-  const int per_matrix = threads_for<K>(p.m, p.n, p.k, p.num_threads);
-  const int across = static_cast<int>(std::min<int64_t>(p.num_threads, p.batch));
-  if (p.batch > 1 && per_matrix < p.num_threads && across > 1) {
+  // Batches split across matrices (one thread each, no synchronisation) when each is too
+  // small to use every thread, or when the count shares out evenly enough; otherwise every
+  // matrix is split across all threads in turn.
+  const int nt = p.num_threads;
+  const int per_matrix = threads_for<K>(p.m, p.n, p.k, nt);
+  const int across = static_cast<int>(std::min<int64_t>(nt, p.batch));
+  const bool even = p.batch % nt == 0 || p.batch >= 4 * nt;
+  if (p.batch > 1 && across > 1 && (per_matrix < nt || even)) {
     // An exception must not leave an OpenMP region: a failed allocation is rethrown after it.
     int failed = 0;
 #pragma omp parallel for num_threads(across) schedule(dynamic, 1)

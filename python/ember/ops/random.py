@@ -250,9 +250,9 @@ def _shape(x: Any) -> tuple[int, ...]:
 def _broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
     n = builtins.max(len(a), len(b))
     a, b = (1,) * (n - len(a)) + a, (1,) * (n - len(b)) + b
-    if any(x != y and 1 not in (x, y) for x, y in zip(a, b)):
+    if any(x != y and 1 not in (x, y) for x, y in zip(a, b, strict=True)):
         raise ValueError(f"[normal] shapes {a} and {b} cannot be broadcast together")
-    return tuple(builtins.max(x, y) if 0 not in (x, y) else 0 for x, y in zip(a, b))
+    return tuple(builtins.max(x, y) if 0 not in (x, y) else 0 for x, y in zip(a, b, strict=True))
 
 
 def uniform_(self: Tensor, from_: float = 0.0, to: float = 1.0, *,
