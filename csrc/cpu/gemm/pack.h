@@ -55,6 +55,44 @@ inline void transpose16(__m512 r[16]) {
   }
 }
 
+// In-register transpose of 8 x 8 doubles: r[i] holds row i on entry, column i on exit.
+inline void transpose8d(__m512d r[8]) {
+  __m512d t[8], u[8];
+  for (int i = 0; i < 8; i += 2) {  // t[i]: columns 0,2,4,6 of rows i, i+1; t[i+1]: 1,3,5,7
+    t[i] = _mm512_unpacklo_pd(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_pd(r[i], r[i + 1]);
+  }
+  for (int odd = 0; odd < 2; ++odd) {  // u: 128-bit lanes regrouped by column
+    u[4 * odd + 0] = _mm512_shuffle_f64x2(t[odd], t[2 + odd], 0x88);
+    u[4 * odd + 1] = _mm512_shuffle_f64x2(t[odd], t[2 + odd], 0xDD);
+    u[4 * odd + 2] = _mm512_shuffle_f64x2(t[4 + odd], t[6 + odd], 0x88);
+    u[4 * odd + 3] = _mm512_shuffle_f64x2(t[4 + odd], t[6 + odd], 0xDD);
+  }
+  for (int odd = 0; odd < 2; ++odd) {
+    r[odd + 0] = _mm512_shuffle_f64x2(u[4 * odd], u[4 * odd + 2], 0x88);
+    r[odd + 4] = _mm512_shuffle_f64x2(u[4 * odd], u[4 * odd + 2], 0xDD);
+    r[odd + 2] = _mm512_shuffle_f64x2(u[4 * odd + 1], u[4 * odd + 3], 0x88);
+    r[odd + 6] = _mm512_shuffle_f64x2(u[4 * odd + 1], u[4 * odd + 3], 0xDD);
+  }
+}
+
+// The same for double rows, 8 rows by 8 steps of k at a time.
+template <int W>
+int64_t pack_rows_transposed(const double* s, int64_t rs, int w, int64_t kc, double* dst) {
+  int64_t p = 0;
+  for (; p + 8 <= kc; p += 8) {
+    for (int g = 0; g < W; g += 8) {
+      __m512d r[8];
+      for (int i = 0; i < 8; ++i)
+        r[i] = g + i < w ? _mm512_loadu_pd(s + (g + i) * rs + p) : _mm512_setzero_pd();
+      transpose8d(r);
+      const __mmask8 lanes = static_cast<__mmask8>((1u << std::min(8, W - g)) - 1);
+      for (int q = 0; q < 8; ++q) _mm512_mask_storeu_pd(dst + (p + q) * W + g, lanes, r[q]);
+    }
+  }
+  return p;
+}
+
 // The transposing pack for float rows with unit k-stride (A row-major, B = W^T): 16 rows by
 // 16 steps of k at a time through transpose16, each column stored as one masked vector.
 // Returns the number of k steps done (a multiple of 16); the caller finishes the rest.
@@ -120,7 +158,7 @@ void pack_panel_k1(const S* s, int64_t rs, int64_t ks, int w, int64_t kc, T* dst
   if (w < W) std::memset(static_cast<void*>(dst), 0, sizeof(T) * W * kc);
   int64_t done = 0;
 #if defined(__AVX512F__)
-  if constexpr (std::is_same_v<T, float> && std::is_same_v<S, float>) {
+  if constexpr (std::is_same_v<T, S> && (std::is_same_v<T, float> || std::is_same_v<T, double>)) {
     if (ks == 1) done = pack_rows_transposed<W>(s, rs, w, kc, dst);
   }
 #endif
