@@ -22,10 +22,12 @@ KINDS = ("copy", "triad", "read")
 
 def run_probes(threads: list[int], mib: int, seconds: float, repeats: int) -> dict[str, Any]:
     """{'capability', 'array_mib', 'fma': {threads: GFLOP/s}, '<kind>': {threads: GB/s}}.
-    GB/s is the best of `repeats` passes (STREAM's convention: the machine can do at least
-    this); the array per operand is `mib` MiB, meant to be larger than the last-level cache."""
+    Each figure is the best of `repeats` runs (STREAM's convention: the machine can do at least
+    this; on a shared machine a single run often lands in a slow spell); the array per operand
+    is `mib` MiB, meant to be larger than the last-level cache."""
     out: dict[str, Any] = {"capability": _C.cpu_capability(), "array_mib": mib}
-    out["fma"] = {t: _C.probe_fma_gflops(t, seconds)["gflops"] for t in threads}
+    out["fma"] = {t: max(_C.probe_fma_gflops(t, seconds / repeats)["gflops"]
+                         for _ in range(repeats)) for t in threads}
     for kind in KINDS:
         out[kind] = {t: _C.probe_bandwidth(kind, mib << 20, t, repeats)["best_gbps"]
                      for t in threads}
