@@ -177,8 +177,8 @@ def markdown(report: dict[str, Any]) -> str:
         "(above 1: ember is faster). `ember % peak` is ember's GB/s over the probe bandwidth "
         "at the same thread count (triad for binary ops, copy for unary, read for "
         "reductions; above 100% the data fits in cache), or for GEMM its GFLOP/s over the "
-        "FMA probe's. NumPy's ufuncs use one thread at every thread count; its matmul uses "
-        "OpenBLAS's threads (all cores).",
+        "FMA probe's. NumPy's ufuncs use one thread at every thread count; its matmul (OpenBLAS) is "
+        "held to the case's thread count through threadpoolctl.",
     ]
     for suite in dict.fromkeys(r["suite"] for r in report["results"]):
         rows = [r for r in report["results"] if r["suite"] == suite]
