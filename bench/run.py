@@ -84,7 +84,8 @@ def run_case(case: Case, probes: dict[str, Any], args: argparse.Namespace) -> di
         times = compare(case.fns, warmup=args.warmup, repeats=args.repeats,
                         min_time=args.min_time, max_time=args.max_time, bytes=case.bytes,
                         flops=case.flops, interleave=case.interleave,
-                        switch_time=0.0 if case.interleave else 0.3)
+                        switch_time=0.0 if case.interleave else 0.3,
+                        rounds=1 if case.interleave else 3)
     finally:
         set_threads(before)
     row: dict[str, Any] = {

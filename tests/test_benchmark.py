@@ -154,6 +154,20 @@ def test_compare_blocked_measures_one_callable_at_a_time():
     assert out["b"].median / out["a"].median == pytest.approx(4.0)
 
 
+def test_compare_blocked_rounds_take_turns():
+    events: list[str] = []
+    clock = FakeClock(events)
+    fa, _ = workload(clock, [1e-3], "a")
+    fb, _ = workload(clock, [1e-3], "b")
+    out = bm.compare({"a": fa, "b": fb}, warmup=0, repeats=4, number=1, interleave=False,
+                     rounds=2, clock=clock)
+    calls = [e for e in events if e in ("a", "b")]
+    assert calls == ["a", "a", "b", "b", "a", "a", "b", "b"]  # two samples each, twice
+    assert out["a"].runs == out["b"].runs == 4
+    with pytest.raises(ValueError, match="rounds"):
+        bm.compare({"a": fa}, repeats=2, number=1, interleave=False, rounds=0, clock=clock)
+
+
 def test_gc_is_paused_while_timing_and_restored():
     seen = []
     bm.measure(lambda: seen.append(gc.isenabled()), warmup=0, repeats=2, number=1)

@@ -217,7 +217,7 @@ def compare(fns: Mapping[str, Callable[[], Any]], *, warmup: int = 3, repeats: i
             min_time: float = 0.2, max_time: float | None = None, number: int | None = None,
             bytes: float | None = None, flops: float | None = None, device: str | None = None,
             sync: Callable[[], Any] | None = None, interleave: bool = True,
-            switch_time: float = 0.0,
+            switch_time: float = 0.0, rounds: int = 1,
             clock: Clock = time.perf_counter) -> dict[str, Measurement]:
     """Measures several callables doing the same work. Each gets its own `number`,
     `min_time` and `max_time` budget.
@@ -229,20 +229,25 @@ def compare(fns: Mapping[str, Callable[[], Any]], *, warmup: int = 3, repeats: i
     for at least `switch_time` seconds. This is for multithreaded libraries on a machine with
     few cores: after a call their idle threads keep spinning for a while (OpenBLAS's for about
     0.1 s), and interleaved, those spinners would take a core from whichever library runs next.
+    With `rounds` > 1 the callables take turns in that many blocks of samples (each block after
+    `switch_time` of warm-up calls), so a slow spell of the machine does not fall on one only.
     """
     _check(warmup, repeats, min_time)
     timers = {name: Timer(fn, device=device, sync=sync, clock=clock) for name, fn in fns.items()}
     numbers: dict[str, int] = {}
     samples: dict[str, list[float]] = {name: [] for name in timers}
 
+    def switch(name: str) -> None:
+        start = clock()
+        while clock() - start < switch_time:
+            timers[name].fn()
+
     def prepare(name: str) -> None:
         timer = timers[name]
         for _ in range(warmup):
             timer.fn()
         if switch_time > 0:
-            start = clock()
-            while clock() - start < switch_time:
-                timer.fn()
+            switch(name)
         numbers[name] = number if number is not None else timer.calibrate(min_time / repeats)
 
     def sample(name: str, i: int) -> None:
@@ -258,9 +263,16 @@ def compare(fns: Mapping[str, Callable[[], Any]], *, warmup: int = 3, repeats: i
             for name in timers:
                 sample(name, i)
     else:
-        for name in timers:
-            prepare(name)
-            for i in range(repeats):
-                sample(name, i)
+        if rounds < 1:
+            raise ValueError(f"[compare] rounds must be >= 1, got {rounds}")
+        per_round = -(-repeats // rounds)
+        for r in range(rounds):
+            for name in timers:
+                if r == 0:
+                    prepare(name)
+                elif switch_time > 0:
+                    switch(name)
+                for i in range(r * per_round, min(repeats, (r + 1) * per_round)):
+                    sample(name, i)
     return {name: Measurement(tuple(samples[name]), numbers[name], label=name, bytes=bytes,
                               flops=flops) for name in timers}
