@@ -139,7 +139,10 @@ struct VectorKernel : KernelDefaults {
     // register moves, which costs more than the loop's three scalar instructions.
 #pragma GCC unroll 1
     for (int64_t p = 0; p < kc; ++p) {
-      _mm_prefetch(reinterpret_cast<const char*>(b + 8 * NR), _MM_HINT_T0);
+      // B two cache lines per step, 24 steps (about 300 cycles) ahead: on its first use in a
+      // row loop the B panel comes from L3.
+      _mm_prefetch(reinterpret_cast<const char*>(b + 24 * NR), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(b + 24 * NR + 16), _MM_HINT_T0);
       if (p >= late) {
         const T* row = c + (p - late) * rsc;
         _mm_prefetch(reinterpret_cast<const char*>(row), _MM_HINT_T0);
