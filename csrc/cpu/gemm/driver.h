@@ -61,7 +61,7 @@ Blocks choose_blocks(int64_t m, int64_t n, int64_t k) {
   const CacheSizes cs = cpu_cache_sizes();
   const GemmBlocking o = gemm_blocking_override();
   const int64_t sz = sizeof(typename K::Packed);
-  int64_t kc = o.kc ? o.kc : std::clamp<int64_t>(cs.l1d * 2 / (K::NR * sz), 128, 768);
+  int64_t kc = o.kc ? o.kc : std::clamp<int64_t>(cs.l1d * 2 / (K::NR * sz), 128, K::kMaxKC);
   int64_t mc = o.mc ? o.mc : std::clamp<int64_t>(cs.l2 / 3 / (kc * sz), K::MR, 4096);
   int64_t nc = o.nc ? o.nc : std::clamp<int64_t>(cs.l3 / 8 / (kc * sz), K::NR, 4096);
   kc = round_up(ceil_div(k, ceil_div(k, std::max<int64_t>(kc, 1))), K::KPad);

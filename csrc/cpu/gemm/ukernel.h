@@ -33,9 +33,11 @@ struct Tail {
 //   KA, KB  how many consecutive k values of one row (A) / column (B) sit together in a
 //           packed panel: 1 for FMA kernels, 2 for bf16 dot-product pairs, 32 for AMX A rows
 //   KPad    kc is padded (with zeros) to a multiple of this
+//   kMaxKC  the largest automatic KC
 //   thread_init / thread_fini  bracket a thread's use of the kernel (AMX tile configuration)
 struct KernelDefaults {
   static constexpr int KA = 1, KB = 1, KPad = 1;
+  static constexpr int64_t kMaxKC = 768;  // cap on the automatic KC (see choose_blocks)
   static constexpr bool kHasEdge = false;  // true: run_edge() handles partial tiles in place
   static void thread_init() {}
   static void thread_fini() {}

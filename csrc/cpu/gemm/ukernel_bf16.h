@@ -70,6 +70,9 @@ struct AmxBf16Kernel : KernelDefaults {
   using Type = float;
   using Packed = bf16_t;
   static constexpr int MR = 32, NR = 32, KA = 32, KB = 2, KPad = 32;
+  // Each call reloads C (4 KiB of tiles) and the tile loads dominate, so a longer K per call
+  // pays: 1024 measured 10-20% faster than 768 at 1024^3 and 2048^3.
+  static constexpr int64_t kMaxKC = 1024;
 
   EMBER_TARGET_AMX static void thread_init() {
     TileConfig cfg;
