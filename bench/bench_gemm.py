@@ -86,6 +86,7 @@ def _case(op: str, layout: str, size: int, threads: int, batch: int, m: int, k: 
         rtol = 2e-2 if dtype == "bfloat16" else 1e-3
         return Case(suite="gemm", op=op, size=size, layout=layout, threads=threads, fns=fns,
                     flops=2.0 * batch * m * n * k, peak="fma", notes=notes,
+                    peak_scale=0.5 if dtype == "float64" else 1.0,
                     impl={lib: impl[lib] for lib in fns}, check=True, rtol=rtol,
                     interleave=False, statistic="min")
 

@@ -44,6 +44,7 @@ class Case:
     bytes: float | None = None  # moved per call: every input read once, the output written once
     flops: float | None = None
     peak: str = "triad"  # the probe to compare with: triad/copy/read bandwidth, or fma
+    peak_scale: float = 1.0  # of that probe (float64 FMAs: half the float32 lanes, 0.5)
     notes: dict[str, str] = field(default_factory=dict)
     impl: dict[str, str] = field(default_factory=dict)  # how each library is called
     check: bool = True  # compare the libraries' results before timing

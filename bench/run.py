@@ -107,6 +107,8 @@ def run_case(case: Case, probes: dict[str, Any], args: argparse.Namespace) -> di
         t_ember = judged["ember"]
         row["speedup"] = {lib: t / t_ember for lib, t in judged.items() if lib != "ember"}
         row["peak"] = peak(probes, case.peak, case.threads)
+        if row["peak"] is not None:
+            row["peak"] *= case.peak_scale
         rate = row["times"]["ember"]["rate"]
         if row["peak"] and rate is not None:
             row["fraction_of_peak"] = rate / row["peak"]
@@ -178,8 +180,9 @@ def markdown(report: dict[str, Any]) -> str:
         "(above 1: ember is faster). `ember % peak` is ember's GB/s over the probe bandwidth "
         "at the same thread count (triad for binary ops, copy for unary, read for "
         "reductions; above 100% the data fits in cache), or for GEMM its GFLOP/s over the "
-        "FMA probe's. NumPy's ufuncs use one thread at every thread count; its matmul (OpenBLAS) is "
-        "held to the case's thread count through threadpoolctl.",
+        "float32 FMA probe's (half of it for float64; bfloat16 on AMX tiles is not bound by "
+        "it and exceeds 100%). NumPy's ufuncs use one thread at every thread count; its "
+        "matmul (OpenBLAS) is held to the case's thread count through threadpoolctl.",
     ]
     for suite in dict.fromkeys(r["suite"] for r in report["results"]):
         rows = [r for r in report["results"] if r["suite"] == suite]
