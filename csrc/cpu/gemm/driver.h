@@ -280,11 +280,12 @@ void gemm_blocked(const Job<typename K::Type, S>& job, int nt) {
       for (int64_t pc = 0; pc < job.k; pc += bl.kc) {
         const int64_t kc = std::min(bl.kc, job.k - pc);
         const int64_t kcp = round_up(kc, K::KPad);
-        // Threads pack disjoint panels of the B block. With one row group (gm == 1) each
-        // thread packs exactly the panels it multiplies, so no thread waits for another: no
-        // barrier, which matters when the cores are shared with other busy threads. Panels
-        // sit at a fixed stride (the largest KC), so a thread that runs ahead to the next
-        // K block never writes over a panel another thread is still reading.
+        // Each thread packs exactly the B panels it multiplies (its columns, into its own
+        // copy for private row groups), so no thread waits for another: no barrier, which
+        // matters when the cores are shared with other busy threads. Only shared row groups
+        // pack disjoint parts of one block around two barriers. Panels sit at a fixed stride
+        // (the largest KC), so a thread that runs ahead to the next K block never writes over
+        // a panel another thread is still reading.
         const int64_t jp_begin = npanels * tj / gn, jp_end = npanels * (tj + 1) / gn;
         const bool shared = gm > 1 && !private_b;
         const int64_t pb = shared ? npanels * t / team : jp_begin;
