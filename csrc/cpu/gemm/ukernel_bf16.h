@@ -4,7 +4,7 @@
 //
 // AVX512_BF16 (Bf16DotKernel): VDPBF16PS multiplies 16 pairs of bf16 and adds both products
 // to 16 float lanes, so panels interleave k in pairs (KA = KB = 2): a broadcast 32-bit pair of
-// A times a vector of 16 column pairs of B. Same 12 x 32 register tile as the float kernel,
+// A times a vector of 16 column pairs of B. A 12 x 32 register tile (24 accumulators),
 // twice the FLOPs per instruction.
 //
 // AMX (AmxBf16Kernel): eight 1 KiB tile registers. C is a 32 x 32 block held in four 16 x 16
