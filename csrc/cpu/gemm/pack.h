@@ -135,6 +135,45 @@ int64_t pack_pairs_interleaved(const uint16_t* s, int64_t ks, int w, int64_t kc,
   }
   return p;
 }
+#elif defined(__AVX2__)
+// In-register transpose of 8 x 8 floats (AVX2): r[i] holds row i on entry, column i on exit.
+inline void transpose8(__m256 r[8]) {
+  __m256 t[8], u[8];
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int g = 0; g < 8; g += 4) {  // u[g + c], 128-bit lane L: rows g..g+3 of column 4L + c
+    u[g + 0] = _mm256_shuffle_ps(t[g], t[g + 2], 0x44);
+    u[g + 1] = _mm256_shuffle_ps(t[g], t[g + 2], 0xEE);
+    u[g + 2] = _mm256_shuffle_ps(t[g + 1], t[g + 3], 0x44);
+    u[g + 3] = _mm256_shuffle_ps(t[g + 1], t[g + 3], 0xEE);
+  }
+  for (int c = 0; c < 4; ++c) {
+    r[c] = _mm256_permute2f128_ps(u[c], u[4 + c], 0x20);
+    r[4 + c] = _mm256_permute2f128_ps(u[c], u[4 + c], 0x31);
+  }
+}
+
+// The transposing pack for float rows with unit k-stride, 8 rows by 8 steps of k at a time.
+// Returns the number of k steps done (a multiple of 8); the caller finishes the rest.
+template <int W>
+int64_t pack_rows_transposed(const float* s, int64_t rs, int w, int64_t kc, float* dst) {
+  int64_t p = 0;
+  for (; p + 8 <= kc; p += 8) {
+    for (int g = 0; g < W; g += 8) {
+      __m256 r[8];
+      for (int i = 0; i < 8; ++i)
+        r[i] = g + i < w ? _mm256_loadu_ps(s + (g + i) * rs + p) : _mm256_setzero_ps();
+      transpose8(r);
+      const int n = std::min(8, W - g);
+      const __m256i lanes =
+          _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+      for (int q = 0; q < 8; ++q) _mm256_maskstore_ps(dst + (p + q) * W + g, lanes, r[q]);
+    }
+  }
+  return p;
+}
 #endif
 
 // One KS = 1 panel of w <= W rows: k-major, W values per step.
@@ -159,6 +198,10 @@ void pack_panel_k1(const S* s, int64_t rs, int64_t ks, int w, int64_t kc, T* dst
   int64_t done = 0;
 #if defined(__AVX512F__)
   if constexpr (std::is_same_v<T, S> && (std::is_same_v<T, float> || std::is_same_v<T, double>)) {
+    if (ks == 1) done = pack_rows_transposed<W>(s, rs, w, kc, dst);
+  }
+#elif defined(__AVX2__)
+  if constexpr (std::is_same_v<T, float> && std::is_same_v<S, float>) {
     if (ks == 1) done = pack_rows_transposed<W>(s, rs, w, kc, dst);
   }
 #endif
