@@ -58,6 +58,9 @@ void gemm_inplace(const Tensor& a, const Tensor& b, Tensor& c, double alpha, dou
   fn(p);
 }
 
+// _C's names of the GemmBf16Path values, in enum order.
+constexpr const char* kBf16Paths[] = {"auto", "fp32", "avx512_bf16", "amx"};
+
 py::dict blocking() {
   GemmBlocking b = gemm_blocking_override();
   py::dict d;
@@ -94,17 +97,14 @@ void bind_gemm(py::module_& m) {
   m.def(
       "set_gemm_bf16_path",
       [](const std::string& name) {
-        static const char* names[] = {"auto", "fp32", "avx512_bf16", "amx"};
         for (int i = 0; i < 4; ++i)
-          if (name == names[i]) return set_gemm_bf16_path(static_cast<GemmBf16Path>(i));
+          if (name == kBf16Paths[i]) return set_gemm_bf16_path(static_cast<GemmBf16Path>(i));
         fail<ValueError>("set_gemm_bf16_path", "expected 'auto', 'fp32', 'avx512_bf16' or "
                          "'amx', got '", name, "'");
       },
       py::arg("path"), "Chooses the bfloat16 GEMM kernel (see gemm_bf16_path()).");
-  m.def("gemm_bf16_path", [] {
-    static const char* names[] = {"auto", "fp32", "avx512_bf16", "amx"};
-    return std::string(names[static_cast<int>(gemm_bf16_path())]);
-  });
+  m.def("gemm_bf16_path",
+        [] { return std::string(kBf16Paths[static_cast<int>(gemm_bf16_path())]); });
   m.def("cpu_has_avx512_bf16", &cpu_has_avx512_bf16);
   m.def("cpu_has_amx_bf16", &cpu_has_amx_bf16,
         "True when AMX bf16 tiles are usable (processor support and the OS grant).");

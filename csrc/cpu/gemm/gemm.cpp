@@ -27,15 +27,17 @@ T bias_value(const GemmProblem& p, int64_t i) {
   return to_compute<T>(static_cast<const O*>(p.bias)[i * p.bias_stride]);
 }
 
-// C = beta * C + bias for k == 0 or alpha == 0 (A and B are not read, as in BLAS).
+// C = ab + beta * C + bias, element by element: for outputs stored in another type than the
+// compute type (ab: the float32/integer workspace the driver accumulated) and for k == 0 or
+// alpha == 0 (ab null: A and B are not read, as in BLAS).
 template <class T, class O>
-void scale_only(const GemmProblem& p, O* c) {
+void finish(const GemmProblem& p, const T* ab, O* c) {
   const T beta = scalar_as<T>(p.beta);
   for (int64_t i = 0; i < p.m; ++i) {
     for (int64_t j = 0; j < p.n; ++j) {
       O* out = c + i * p.rsc + j * p.csc;
-      T v = T(0);
-      if (p.beta != 0) v = beta * to_compute<T>(*out);
+      T v = ab ? ab[i * p.n + j] : T(0);
+      if (p.beta != 0) v += beta * to_compute<T>(*out);
       if (p.bias_kind == GemmBias::PerColumn) v += bias_value<T, O>(p, j);
       if (p.bias_kind == GemmBias::PerRow) v += bias_value<T, O>(p, i);
       *out = to_compute<O>(v);
@@ -50,7 +52,7 @@ void gemm_matrix(const GemmProblem& p, const S* a, const S* b, O* c, const typen
                  int nt) {
   using T = typename K::Type;
   if (p.k == 0 || p.alpha == 0) {
-    scale_only<T, O>(p, c);
+    finish<T, O>(p, nullptr, c);
     return;
   }
   Job<T, S> job{p.m, p.n, p.k, a, p.rsa, p.csa, b, p.rsb, p.csb, nullptr, 0, 1,
@@ -67,17 +69,7 @@ void gemm_matrix(const GemmProblem& p, const S* a, const S* b, O* c, const typen
     job.beta = T(0);
     job.bias_kind = GemmBias::None;
     gemm_blocked<K>(job, nt);
-    const T beta = scalar_as<T>(p.beta);
-    for (int64_t i = 0; i < p.m; ++i) {
-      for (int64_t j = 0; j < p.n; ++j) {
-        O* out = c + i * p.rsc + j * p.csc;
-        T v = job.c[i * p.n + j];
-        if (p.beta != 0) v += beta * to_compute<T>(*out);
-        if (p.bias_kind == GemmBias::PerColumn) v += bias_value<T, O>(p, j);
-        if (p.bias_kind == GemmBias::PerRow) v += bias_value<T, O>(p, i);
-        *out = to_compute<O>(v);
-      }
-    }
+    finish<T, O>(p, job.c, c);
   }
 }
 

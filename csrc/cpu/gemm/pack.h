@@ -13,6 +13,7 @@
 #include <cstring>
 #include <immintrin.h>
 
+#include "cpu/gemm/ukernel.h"
 #include "cpu/loops.h"
 
 namespace ember::cpu {
@@ -30,7 +31,7 @@ inline T to_compute(S v) {
 #if defined(__AVX512F__)
 // In-register transpose of 16 x 16 floats: r[i] holds row i on entry, column i on exit.
 // Three shuffle stages (pairs, quads, 128-bit lanes) of 16 instructions each, then 16 more.
-inline void transpose16(__m512 r[16]) {
+inline void transpose(__m512 (&r)[16]) {
   __m512 t[16], u[16];
   for (int i = 0; i < 16; i += 2) {
     t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
@@ -56,7 +57,7 @@ inline void transpose16(__m512 r[16]) {
 }
 
 // In-register transpose of 8 x 8 doubles: r[i] holds row i on entry, column i on exit.
-inline void transpose8d(__m512d r[8]) {
+inline void transpose(__m512d (&r)[8]) {
   __m512d t[8], u[8];
   for (int i = 0; i < 8; i += 2) {  // t[i]: columns 0,2,4,6 of rows i, i+1; t[i+1]: 1,3,5,7
     t[i] = _mm512_unpacklo_pd(r[i], r[i + 1]);
@@ -74,42 +75,6 @@ inline void transpose8d(__m512d r[8]) {
     r[odd + 2] = _mm512_shuffle_f64x2(u[4 * odd + 1], u[4 * odd + 3], 0x88);
     r[odd + 6] = _mm512_shuffle_f64x2(u[4 * odd + 1], u[4 * odd + 3], 0xDD);
   }
-}
-
-// The same for double rows, 8 rows by 8 steps of k at a time.
-template <int W>
-int64_t pack_rows_transposed(const double* s, int64_t rs, int w, int64_t kc, double* dst) {
-  int64_t p = 0;
-  for (; p + 8 <= kc; p += 8) {
-    for (int g = 0; g < W; g += 8) {
-      __m512d r[8];
-      for (int i = 0; i < 8; ++i)
-        r[i] = g + i < w ? _mm512_loadu_pd(s + (g + i) * rs + p) : _mm512_setzero_pd();
-      transpose8d(r);
-      const __mmask8 lanes = static_cast<__mmask8>((1u << std::min(8, W - g)) - 1);
-      for (int q = 0; q < 8; ++q) _mm512_mask_storeu_pd(dst + (p + q) * W + g, lanes, r[q]);
-    }
-  }
-  return p;
-}
-
-// The transposing pack for float rows with unit k-stride (A row-major, B = W^T): 16 rows by
-// 16 steps of k at a time through transpose16, each column stored as one masked vector.
-// Returns the number of k steps done (a multiple of 16); the caller finishes the rest.
-template <int W>
-int64_t pack_rows_transposed(const float* s, int64_t rs, int w, int64_t kc, float* dst) {
-  int64_t p = 0;
-  for (; p + 16 <= kc; p += 16) {
-    for (int g = 0; g < W; g += 16) {
-      __m512 r[16];
-      for (int i = 0; i < 16; ++i)
-        r[i] = g + i < w ? _mm512_loadu_ps(s + (g + i) * rs + p) : _mm512_setzero_ps();
-      transpose16(r);
-      const __mmask16 lanes = static_cast<__mmask16>((1u << std::min(16, W - g)) - 1);
-      for (int q = 0; q < 16; ++q) _mm512_mask_storeu_ps(dst + (p + q) * W + g, lanes, r[q]);
-    }
-  }
-  return p;
 }
 
 // KS = 2 panel of bf16 from a source contiguous along the panel's short side (B row-major):
@@ -137,7 +102,7 @@ int64_t pack_pairs_interleaved(const uint16_t* s, int64_t ks, int w, int64_t kc,
 }
 #elif defined(__AVX2__)
 // In-register transpose of 8 x 8 floats (AVX2): r[i] holds row i on entry, column i on exit.
-inline void transpose8(__m256 r[8]) {
+inline void transpose(__m256 (&r)[8]) {
   __m256 t[8], u[8];
   for (int i = 0; i < 8; i += 2) {
     t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
@@ -155,26 +120,49 @@ inline void transpose8(__m256 r[8]) {
   }
 }
 
-// The transposing pack for float rows with unit k-stride, 8 rows by 8 steps of k at a time.
-// Returns the number of k steps done (a multiple of 8); the caller finishes the rest.
-template <int W>
-int64_t pack_rows_transposed(const float* s, int64_t rs, int w, int64_t kc, float* dst) {
+#endif
+
+// The vector type whose in-register transpose packs rows of T (void: none, scalar loops).
+template <class T>
+struct TransposeVec {
+  using type = void;
+};
+#if defined(__AVX512F__)
+template <>
+struct TransposeVec<float> {
+  using type = V512f;
+};
+template <>
+struct TransposeVec<double> {
+  using type = V512d;
+};
+#elif defined(__AVX2__) && defined(__FMA__)
+template <>
+struct TransposeVec<float> {
+  using type = V256f;
+};
+#endif
+
+// The transposing pack for rows with unit k-stride (A row-major, B = W^T): L rows by L steps
+// of k at a time (L lanes per vector) through an in-register transpose, each column stored
+// as one masked vector. Returns the number of k steps done (a multiple of L); the caller
+// finishes the rest.
+template <class V, int W>
+int64_t pack_rows_transposed(const typename V::T* s, int64_t rs, int w, int64_t kc,
+                             typename V::T* dst) {
+  constexpr int L = V::kLanes;
   int64_t p = 0;
-  for (; p + 8 <= kc; p += 8) {
-    for (int g = 0; g < W; g += 8) {
-      __m256 r[8];
-      for (int i = 0; i < 8; ++i)
-        r[i] = g + i < w ? _mm256_loadu_ps(s + (g + i) * rs + p) : _mm256_setzero_ps();
-      transpose8(r);
-      const int n = std::min(8, W - g);
-      const __m256i lanes =
-          _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-      for (int q = 0; q < 8; ++q) _mm256_maskstore_ps(dst + (p + q) * W + g, lanes, r[q]);
+  for (; p + L <= kc; p += L) {
+    for (int g = 0; g < W; g += L) {
+      typename V::Reg r[L];
+      for (int i = 0; i < L; ++i) r[i] = g + i < w ? V::load(s + (g + i) * rs + p) : V::zero();
+      transpose(r);
+      const typename V::Mask lanes = V::mask(std::min(L, W - g));
+      for (int q = 0; q < L; ++q) V::store(dst + (p + q) * W + g, r[q], lanes);
     }
   }
   return p;
 }
-#endif
 
 // One KS = 1 panel of w <= W rows: k-major, W values per step.
 template <int W, class T, class S>
@@ -196,15 +184,10 @@ void pack_panel_k1(const S* s, int64_t rs, int64_t ks, int w, int64_t kc, T* dst
   }
   if (w < W) std::memset(static_cast<void*>(dst), 0, sizeof(T) * W * kc);
   int64_t done = 0;
-#if defined(__AVX512F__)
-  if constexpr (std::is_same_v<T, S> && (std::is_same_v<T, float> || std::is_same_v<T, double>)) {
-    if (ks == 1) done = pack_rows_transposed<W>(s, rs, w, kc, dst);
+  using TV = typename TransposeVec<T>::type;
+  if constexpr (std::is_same_v<T, S> && !std::is_void_v<TV>) {
+    if (ks == 1) done = pack_rows_transposed<TV, W>(s, rs, w, kc, dst);
   }
-#elif defined(__AVX2__)
-  if constexpr (std::is_same_v<T, float> && std::is_same_v<S, float>) {
-    if (ks == 1) done = pack_rows_transposed<W>(s, rs, w, kc, dst);
-  }
-#endif
   for (int i = 0; i < w; ++i) {
     const S* sr = s + i * rs;
     T* d = dst + i;
@@ -242,8 +225,8 @@ void pack_panels(const S* src, int64_t rs, int64_t ks, int64_t rows, int64_t kc,
         } else if (ks == 1 && rs % 2 == 0 && reinterpret_cast<uintptr_t>(s) % 4 == 0) {
           // Row-major A: each k pair is one 32-bit word, so the pair layout is the float
           // transposition of the rows viewed as 32-bit words.
-          done = pack_rows_transposed<W>(reinterpret_cast<const float*>(s), rs / 2, w, kc / 2,
-                                         reinterpret_cast<float*>(dst)) * 2;
+          done = pack_rows_transposed<V512f, W>(reinterpret_cast<const float*>(s), rs / 2, w,
+                                                kc / 2, reinterpret_cast<float*>(dst)) * 2;
         }
       }
 #endif
