@@ -1,0 +1,10 @@
+"""The layer classes of ember.nn."""
+
+from .activation import *  # noqa: F403
+from .container import *  # noqa: F403
+from .dropout import *  # noqa: F403
+from .flatten import *  # noqa: F403
+from .linear import *  # noqa: F403
+from .loss import *  # noqa: F403
+from .module import Module, RemovableHandle
+from .sparse import *  # noqa: F403
