@@ -67,7 +67,7 @@ def test_errors_before_init_and_bad_names():
     with pytest.raises(AttributeError, match="before Module.__init__"):
         Bad()
     m = nn.Module()
-    with pytest.raises(KeyError, match="can't contain"):
+    with pytest.raises(KeyError, match='contain'):
         m.register_buffer("a.b", ember.ones(1))
     with pytest.raises(TypeError, match="ember.nn.Parameter or None"):
         m.register_parameter("w", ember.ones(1))
@@ -132,7 +132,7 @@ def test_load_state_dict_non_strict_and_assign():
     del sd["fc1.bias"]
     sd["extra"] = ember.zeros(1)
     res = m.load_state_dict(sd, strict=False)
-    assert res.missing_keys == ["fc1.bias"] and res.unexpected_keys == []
+    assert res.missing_keys == ["fc1.bias"] and res.unexpected_keys == ["extra"]
     new = {k: v.clone() + 1 for k, v in Net().state_dict().items()}
     m.load_state_dict(new, assign=True)
     assert isinstance(m.fc1.weight, nn.Parameter) and m.fc1.weight.requires_grad
