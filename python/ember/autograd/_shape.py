@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .. import _C
-from ..tensor import Tensor, _fresh
+from ..tensor import Tensor, _c, _fresh
 from ._elementwise import _meta, _sum_to_meta
 from .function import Function
 
@@ -71,7 +71,7 @@ class Slice(Function):
     @staticmethod
     def forward(ctx: Any, x: Tensor, view_fn: Callable[[Any], Any]) -> Tensor:
         ctx.shape, ctx.view_fn, ctx.dtype, ctx.device = x._c.shape, view_fn, x.dtype, x.device
-        return _fresh(view_fn(x._c))
+        return _fresh(_c(view_fn(x._c)))  # view_fn may return an ember Tensor (the caster)
 
     @staticmethod
     def backward(ctx: Any, g: Tensor) -> Any:
