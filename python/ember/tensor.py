@@ -642,6 +642,18 @@ class Tensor:
         indexing.setitem(self, index, value)
 
 
+def with_requires_grad(fn: Any) -> Any:
+    """Adds PyTorch's ``requires_grad=`` keyword to a factory function."""
+    import functools
+
+    @functools.wraps(fn)
+    def factory(*args: Any, requires_grad: bool = False, **kwargs: Any) -> Tensor:
+        out = fn(*args, **kwargs)
+        return out.requires_grad_() if requires_grad else out
+
+    return factory
+
+
 def _view_fn(t: Tensor, fn: Any) -> Tensor:
     return _AG.Slice.apply(t, fn)
 
