@@ -704,6 +704,10 @@ def _format(t: Tensor) -> str:
     if a.size == 0 and a.ndim != 1:
         extras.append(f"size={tuple(a.shape)}")
         body = "[]"
+    if t._node is not None:
+        extras.append(f"grad_fn=<{t._node.name()}>")
+    elif t._rg:
+        extras.append("requires_grad=True")
     return "tensor(" + body + ("" if not extras else ", " + ", ".join(extras)) + ")"
 
 
