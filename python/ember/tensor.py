@@ -642,6 +642,18 @@ class Tensor:
         indexing.setitem(self, index, value)
 
 
+def with_requires_grad(fn: Any) -> Any:
+    """Adds PyTorch's ``requires_grad=`` keyword to a factory function."""
+    import functools
+
+    @functools.wraps(fn)
+    def factory(*args: Any, requires_grad: bool = False, **kwargs: Any) -> Tensor:
+        out = fn(*args, **kwargs)
+        return out.requires_grad_() if requires_grad else out
+
+    return factory
+
+
 def _view_fn(t: Tensor, fn: Any) -> Tensor:
     return _AG.Slice.apply(t, fn)
 
@@ -692,6 +704,10 @@ def _format(t: Tensor) -> str:
     if a.size == 0 and a.ndim != 1:
         extras.append(f"size={tuple(a.shape)}")
         body = "[]"
+    if t._node is not None:
+        extras.append(f"grad_fn=<{t._node.name()}>")
+    elif t._rg:
+        extras.append("requires_grad=True")
     return "tensor(" + body + ("" if not extras else ", " + ", ".join(extras)) + ")"
 
 

@@ -20,6 +20,11 @@ _INV_SQRT_2 = 1.0 / math.sqrt(2.0)
 def sum_to(g: Tensor, like: Any) -> Any:
     """`g` summed over the dims that broadcasting added to `like`, in `like`'s dtype; None
     when `like` is not a tensor (a Python scalar operand gets no gradient)."""
+    if not isinstance(like, Tensor):
+        return None
+    c, gc = like._c, g._c
+    if c.shape == gc.shape and c.dtype_code == gc.dtype_code:
+        return g
     return _sum_to_meta(g, _meta(like))
 
 

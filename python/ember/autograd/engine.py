@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from .. import _C
 from ..tensor import Tensor
 from .function import AccumulateGrad, FunctionCtx, Node, _edge
 from .grad_mode import _state
@@ -27,7 +28,7 @@ def _as_tuple(x: Any) -> tuple[Any, ...]:
 
 
 def _root_grads(op: str, outputs: tuple[Tensor, ...], grads: tuple[Any, ...]) -> list[Any]:
-    from ..creation import ones_like, tensor
+    from ..creation import tensor
 
     if grads and len(grads) != len(outputs):
         raise ValueError(f"[{op}] got {len(outputs)} outputs but {len(grads)} gradients")
@@ -47,7 +48,7 @@ def _root_grads(op: str, outputs: tuple[Tensor, ...], grads: tuple[Any, ...]) ->
                     f"[{op}] grad can be implicitly created only for scalar outputs; output "
                     f"{i} has shape {tuple(t.shape)}: pass gradient= (e.g. ones_like(out))"
                 )
-            g = ones_like(t)
+            g = _C.full(t._c.shape, 1, t._c.dtype_code, t._c.device)
         elif not isinstance(g, Tensor):
             g = tensor(g, dtype=t.dtype)
         elif tuple(g._c.shape) != tuple(t._c.shape):

@@ -259,7 +259,10 @@ def _attach(o: Any, ctx: FunctionCtx, i: int, args: tuple[Any, ...]) -> Any:
 
 
 def _among(o: Any, items: tuple[Any, ...]) -> bool:
-    return any(o is x for x in items)
+    for x in items:
+        if o is x:
+            return True
+    return False
 
 
 def _unalias_saved(ctx: FunctionCtx, outs: tuple[Any, ...]) -> None:
