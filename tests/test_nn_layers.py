@@ -7,10 +7,9 @@ import ember
 import ember.nn.functional as F
 import numpy as np
 import pytest
+from conftest import assert_close
 from ember import nn
 from ember.autograd import gradcheck, gradgradcheck
-
-from conftest import assert_close
 
 ACTIVATIONS = [
     ("relu", {}), ("relu6", {}), ("leaky_relu", {"negative_slope": 0.2}), ("elu", {}),

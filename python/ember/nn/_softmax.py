@@ -16,9 +16,8 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from .. import _C
 from .._dtype import to_dtype
-from ..autograd import Function, is_grad_enabled
+from ..autograd import Function
 from ..creation import arange
 from ..ops import elementwise as E
 from ..tensor import Tensor

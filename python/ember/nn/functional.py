@@ -390,10 +390,11 @@ def _pad_dim(x: Tensor, d: int, left: int, right: int, mode: str, value: float) 
     if not left and not right:
         return x
     n = x.shape[d]
-    parts = [_pad_part(x, d, left, mode, value, True), x, _pad_part(x, d, right, mode, value, False)]
-    if mode in ("reflect", "circular") and (left > n - (mode == "reflect") or
-                                            right > n - (mode == "reflect")):
+    limit = n - 1 if mode == "reflect" else n
+    if mode in ("reflect", "circular") and max(left, right) > limit:
         raise ValueError(f"[pad] {mode} padding ({left}, {right}) is too large for size {n}")
+    parts = [_pad_part(x, d, left, mode, value, True), x,
+             _pad_part(x, d, right, mode, value, False)]
     return cat([p for p in parts if p is not None], d)
 
 

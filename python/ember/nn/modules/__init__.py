@@ -6,5 +6,5 @@ from .dropout import *  # noqa: F403
 from .flatten import *  # noqa: F403
 from .linear import *  # noqa: F403
 from .loss import *  # noqa: F403
-from .module import Module, RemovableHandle
+from .module import Module, RemovableHandle  # noqa: F401
 from .sparse import *  # noqa: F403
