@@ -88,7 +88,7 @@ class Embed(Function):
 
         ctx.view_fn = view_fn
         z = zeros(*shape, dtype=dtype, device=g.device)
-        view_fn(z._c).copy_(g._c)
+        _c(view_fn(z._c)).copy_(g._c)
         return z
 
     @staticmethod

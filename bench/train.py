@@ -1,8 +1,8 @@
 """End-to-end training benchmarks: ember against PyTorch, same work, same threads, one run.
 
-    python bench/bench_train.py                 full (about 3 minutes)
-    python bench/bench_train.py --quick         CI-sized
-    python bench/bench_train.py --threads 1 2   thread counts (default: 2, or the usable CPUs)
+    python bench/train.py                 full (about 3 minutes)
+    python bench/train.py --quick         CI-sized
+    python bench/train.py --threads 1 2   thread counts (default: 2, or the usable CPUs)
 
 Three workloads, each run by each library in its own child process, so that the peak RSS
 (ru_maxrss) a child reports is that library's alone:
