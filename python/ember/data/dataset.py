@@ -14,11 +14,12 @@ import math
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from ..creation import tensor
+import numpy as np
+
+from ..creation import from_numpy
 from ..ops.indexing import index_select
 from ..ops.random import Generator, randperm
 from ..tensor import Tensor
-from .._dtype import int64
 
 __all__ = [
     "Dataset", "IterableDataset", "TensorDataset", "Subset", "ConcatDataset", "random_split",
@@ -47,7 +48,10 @@ class IterableDataset(Dataset):
 
 
 def _index_tensor(indices: Sequence[int]) -> Tensor:
-    return indices if isinstance(indices, Tensor) else tensor(list(indices), dtype=int64)
+    if isinstance(indices, Tensor):
+        return indices
+    # Through NumPy: ember.tensor would inspect every Python int for its dtype.
+    return from_numpy(np.asarray(indices, dtype=np.int64).reshape(-1))
 
 
 class TensorDataset(Dataset):
