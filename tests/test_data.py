@@ -11,6 +11,7 @@ import time
 import ember
 import numpy as np
 import pytest
+from conftest import assert_close
 from ember.data import (
     BatchSampler,
     ConcatDataset,
@@ -27,8 +28,6 @@ from ember.data import (
     train_val_test_split,
 )
 from ember.data.transforms import Compose, Lambda, Normalize, Standardize, ToTensor
-
-from conftest import assert_close
 
 
 class Squares(Dataset):
@@ -208,7 +207,7 @@ def test_default_collate_structure_matches_torch():
                 same(a[k], b[k])
         elif isinstance(a, list):
             assert len(a) == len(b)
-            for u, v in zip(a, b):
+            for u, v in zip(a, b, strict=True):
                 same(u, v)
         else:
             assert a == b
@@ -257,7 +256,7 @@ def test_loader_fast_path_matches_per_sample_path():
     fast = list(DataLoader(ds, batch_size=5))
     slow = list(DataLoader(ds, batch_size=5, collate_fn=lambda b: default_collate(b)))
     assert len(fast) == len(slow) == 3
-    for (a, b), (c, d) in zip(fast, slow):
+    for (a, b), (c, d) in zip(fast, slow, strict=True):
         assert_close(a, c.numpy()) and assert_close(b, d.numpy())
 
 
@@ -407,7 +406,7 @@ def test_loader_parity_with_torch_sequential():
     ours = list(DataLoader(samples, batch_size=3))
     theirs = list(torch.utils.data.DataLoader(samples, batch_size=3))
     assert len(ours) == len(theirs)
-    for (a, b), (c, d) in zip(ours, theirs):
+    for (a, b), (c, d) in zip(ours, theirs, strict=True):
         np.testing.assert_array_equal(a.numpy(), c.numpy())
         assert b.tolist() == d.tolist() and b.dtype is ember.int64
 

@@ -232,6 +232,6 @@ def test_download_no_network_is_clear(tmp_path, monkeypatch):
 
 @needs_real
 def test_pinned_digests_match_real_files():
-    for name, (gz_sha, raw_sha) in MNIST.resources.items():
+    for name, (_, raw_sha) in MNIST.resources.items():
         data = gzip.decompress((REAL / name).read_bytes())
         assert hashlib.sha256(data).hexdigest() == raw_sha, name

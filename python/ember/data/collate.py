@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
+from .._dtype import bool_, float64, int64
 from ..creation import from_numpy, tensor
 from ..ops.indexing import stack
 from ..tensor import Tensor
-from .._dtype import bool_, float64, int64
 
 __all__ = ["default_collate", "default_convert"]
 
@@ -58,13 +58,13 @@ def default_collate(batch: list[Any]) -> Any:
     if isinstance(elem, abc.Mapping):
         return _same_type(elem, {k: default_collate([d[k] for d in batch]) for k in elem})
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # namedtuple
-        return type(elem)(*(default_collate(list(s)) for s in zip(*batch)))
+        return type(elem)(*(default_collate(list(s)) for s in zip(*batch, strict=True)))
     if isinstance(elem, abc.Sequence):
         n = len(elem)
         if any(len(e) != n for e in batch):
             raise RuntimeError("[default_collate] each element in list of batch should be of "
                                f"equal size, got sizes {sorted({len(e) for e in batch})}")
-        cols = [default_collate(list(s)) for s in zip(*batch)]
+        cols = [default_collate(list(s)) for s in zip(*batch, strict=True)]
         if isinstance(elem, tuple):
             return cols  # a list, for backwards compatibility (as PyTorch)
         try:

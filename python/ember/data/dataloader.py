@@ -258,7 +258,7 @@ class _PrefetchIter:
         self.close()
         if ok:
             raise StopIteration
-        item.add_note("(raised in the DataLoader prefetch thread)")
+        _note(item, "(raised in the DataLoader prefetch thread)")
         raise item
 
     def close(self) -> None:
@@ -274,6 +274,11 @@ class _PrefetchIter:
 
     def __del__(self) -> None:
         self.close()
+
+
+def _note(e: BaseException, text: str) -> None:
+    if hasattr(e, "add_note"):  # Python 3.11+
+        e.add_note(text)
 
 
 def _drain(q: queue.Queue) -> None:
@@ -320,7 +325,7 @@ class _PoolIter:
                                "waiting for a batch") from None
         except BaseException as e:
             self.close()
-            e.add_note("(raised in a DataLoader worker thread)")
+            _note(e, "(raised in a DataLoader worker thread)")
             raise
         self._fill()
         return batch

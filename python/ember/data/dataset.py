@@ -62,8 +62,9 @@ class TensorDataset(Dataset):
             raise ValueError("[TensorDataset] needs at least one tensor")
         for t in tensors:
             if not isinstance(t, Tensor) or t.ndim == 0:
-                raise TypeError("[TensorDataset] expects tensors with at least one dim, "
-                                f"got {type(t).__name__}{'' if not isinstance(t, Tensor) else ' 0-d'}")
+                what = "a 0-d tensor" if isinstance(t, Tensor) else type(t).__name__
+                raise TypeError(f"[TensorDataset] expects tensors with at least one dim, "
+                                f"got {what}")
         sizes = [t.shape[0] for t in tensors]
         if any(s != sizes[0] for s in sizes):
             shapes = ", ".join(str(tuple(t.shape)) for t in tensors)

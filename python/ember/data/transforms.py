@@ -13,12 +13,12 @@ from typing import Any
 
 import numpy as np
 
+from .._dtype import float32, float64
 from ..creation import tensor
 from ..ops.elementwise import clamp, sqrt
 from ..ops.reduce import mean as _mean
 from ..ops.reduce import var as _var
 from ..tensor import Tensor
-from .._dtype import float32, float64
 from .collate import default_collate
 
 __all__ = ["Compose", "ToTensor", "Normalize", "Lambda", "Standardize", "to_tensor"]
