@@ -480,3 +480,19 @@ def test_standardize_tabular_default_dim_and_dataset():
     assert_close(s.mean, x.astype(np.float64).mean(0), rtol=1e-5, atol=1e-5)
     s_list = Standardize().fit([(x[i],) for i in range(40)])
     assert_close(s_list.std, s.std.numpy())
+
+
+def test_prefetch_default_on_and_off():
+    ds = TensorDataset(ember.arange(10))
+    names = []
+
+    def seen(dl):
+        for _ in dl:
+            names.append({t.name for t in threading.enumerate()})
+    seen(DataLoader(ds, batch_size=4))
+    assert any("ember-data-prefetch" in n for n in names)
+    names.clear()
+    seen(DataLoader(ds, batch_size=4, prefetch=False))
+    assert not any("ember-data-prefetch" in n for n in names)
+    with pytest.raises(ValueError):
+        DataLoader(ds, num_workers=1, prefetch=False)

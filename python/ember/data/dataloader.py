@@ -12,14 +12,22 @@ them. Three ways to iterate, fixed when ``iter()`` is called:
   so it is always read by one thread (``get_worker_info()`` is None: a dataset must not
   shard itself as it would across PyTorch's worker processes).
 
-``prefetch=None`` (the default) decides: the thread is used when a batch is assembled sample by
-sample in Python (``__getitem__`` + collate, or an IterableDataset), and not for the one-gather
-fast path (a TensorDataset, or a Subset of one, with ``default_collate``: one ``index_select``
-per tensor), where handing the batch across threads costs more than the gather.
-``prefetch=True``/``False`` forces it. Either way batches come out in sampler order, a random
-sampler draws its permutation in the caller's thread when ``iter()`` is called, and an exception
-in a thread is re-raised in the caller (the original exception object, so its traceback still
-shows where in the dataset it happened). Breaking out of a loop stops and joins the thread.
+Batches of a TensorDataset (or a Subset of one) with ``default_collate`` skip the per-sample
+path: one ``index_select`` per tensor with the batch's index tensor is the whole batch.
+
+``prefetch=None`` (the default) turns the prefetch thread on; ``prefetch=False`` iterates
+synchronously (``prefetch`` is ember's keyword; unlike PyTorch, ``prefetch_factor`` is allowed
+with ``num_workers=0``: it sets the queue depth). Measured on 2 busy cores: per-sample batches
+of 128 from 6400x784 with 4 GEMMs per step take 0.51 s sync vs 0.41 s with the thread (compute
+alone 0.35 s). An epoch of the gather path (60000x784 float32, batch 128, shuffled, nothing
+else in the loop) takes 0.15-0.25 s with the thread and 0.15-2 s without it: the thread adds
+~20 us of handoff per batch, but ``index_select`` issued from the main thread is split across
+kernel threads that must be woken (5 ms vs 0.4 ms from another thread on that machine).
+
+Either way batches come out in sampler order, a random sampler draws its permutation in the
+caller's thread when ``iter()`` is called, and an exception in a thread is re-raised in the
+caller (the original exception object, so its traceback still shows where in the dataset it
+happened). Breaking out of a loop stops and joins the thread.
 A transform that draws random numbers in a thread should use its own ``ember.Generator``: its
 draws from the default generator would interleave with the caller's in no fixed order.
 ``pin_memory`` is accepted and has no effect (ember has no pinned host memory).
@@ -128,11 +136,7 @@ class DataLoader:
                                  self.collate_fn, self._auto_collation)
 
     def _use_thread(self) -> bool:
-        if self.num_workers > 0:
-            return True
-        if self.prefetch is not None:
-            return self.prefetch
-        return self._fast_getter() is None
+        return self.num_workers > 0 or self.prefetch is not False
 
     def __iter__(self) -> Iterator[Any]:
         if self.num_workers > 0 and not self._iterable:
