@@ -396,8 +396,10 @@ def test_timeout_raises():
             return super().__getitem__(i)
 
     it = iter(DataLoader(Stuck(4), batch_size=1, prefetch=True, timeout=0.05))
+    t0 = time.perf_counter()
     with pytest.raises(RuntimeError, match="timed out"):
         next(it)
+    assert time.perf_counter() - t0 < 0.4  # did not wait for the stuck sample
 
 
 def test_loader_parity_with_torch_sequential():

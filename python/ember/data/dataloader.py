@@ -254,7 +254,7 @@ class _PrefetchIter:
         try:
             ok, item = self._queue.get(timeout=self._timeout)
         except queue.Empty:
-            self.close()
+            self.close(join=False)  # the thread may be hung: don't wait for it
             raise RuntimeError(f"[DataLoader] timed out after {self._timeout} seconds "
                                "waiting for a batch") from None
         if ok and item is not _END:
@@ -265,13 +265,13 @@ class _PrefetchIter:
         _note(item, "(raised in the DataLoader prefetch thread)")
         raise item
 
-    def close(self) -> None:
-        """Stops and joins the thread; the queue is drained so a blocked put returns."""
+    def close(self, join: bool = True) -> None:
+        """Stops (and joins) the thread; the queue is drained so a blocked put returns."""
         t, self._thread = self._thread, None
         if t is None:
             return
         self._stop.set()
-        while t.is_alive():
+        while join and t.is_alive():
             _drain(self._queue)
             t.join(0.01)
         _drain(self._queue)
