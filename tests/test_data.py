@@ -395,11 +395,13 @@ def test_timeout_raises():
             time.sleep(0.5)
             return super().__getitem__(i)
 
+    base = threading.active_count()
     it = iter(DataLoader(Stuck(4), batch_size=1, prefetch=True, timeout=0.05))
     t0 = time.perf_counter()
     with pytest.raises(RuntimeError, match="timed out"):
         next(it)
     assert time.perf_counter() - t0 < 0.4  # did not wait for the stuck sample
+    _wait_threads(base)  # the thread ends by itself once the sample returns
 
 
 def test_loader_parity_with_torch_sequential():
