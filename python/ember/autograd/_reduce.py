@@ -233,8 +233,6 @@ class CumSum(Function):
 
 
 class CumProd(Function):
-    """Gradient (sum over later k of g_k * y_k) / x_i; exact only for non-zero inputs."""
-
     @staticmethod
     def forward(ctx: Any, x: Tensor, dim: int, code: int) -> Tensor:
         y = _C.cumprod(x, dim, code)
@@ -247,6 +245,34 @@ class CumProd(Function):
         x, y = ctx.saved_tensors
         if g.ndim == 0:
             return g, None, None
-        gy = g * y
-        rev = gy.sum(dim=ctx.dim, keepdim=True) - gy.cumsum(ctx.dim) + gy
-        return rev / x, None, None
+        return _cumprod_grad(x, y, g, ctx.dim), None, None
+
+
+def _rev_cumsum(t: Tensor, dim: int) -> Tensor:
+    return t.sum(dim=dim, keepdim=True) - t.cumsum(dim) + t
+
+
+def _cumprod_grad(x: Tensor, y: Tensor, g: Tensor, dim: int) -> Tensor:
+    """d/dx_i = (sum over k >= i of g_k * y_k) / x_i, which divides by zero at zeros. Along
+    each line, z being the first zero: before z the division is safe; at z the products skip
+    x_z, i.e. are those of x with x_z replaced by 1 (y1); after z every product holds the
+    factor x_z, so the gradient is x_z times that of cumprod(x1): 0, but with the right
+    derivative for create_graph (computed only then)."""
+    from ..ops.elementwise import where
+    from .grad_mode import _state
+
+    zero = x == 0
+    if not bool(zero.any()):
+        return _rev_cumsum(g * y, dim) / x
+    nz = zero.to(x.dtype).cumsum(dim)
+    first = zero & (nz == 1)
+    x1 = where(first, 1.0, x)
+    y1 = x1.cumprod(dim)
+    before = _rev_cumsum(g * y, dim) / where(zero, 1.0, x)
+    at_z = _rev_cumsum(g * y1, dim)
+    if _state.enabled:
+        xz = where(first, x, 0.0).sum(dim=dim, keepdim=True)
+        after = xz * _cumprod_grad(x1, y1, g, dim)
+    else:
+        after = 0.0
+    return where(nz == 0, before, where(first, at_z, after))
