@@ -86,13 +86,31 @@ class Prod(Function):
         zero = x == 0
         if not bool(zero.any()):
             return gk * yk / x, None, None, None
-        # with zeros: prod of the others = prod over x with that entry replaced by 1
-        ones_in = where(zero, 1.0, x)
-        p = ones_in.prod(dim=list(ctx.dims), keepdim=True) if ctx.dims else ones_in
-        nz = zero.to(x.dtype).sum(dim=list(ctx.dims), keepdim=True) if ctx.dims else zero
-        # an entry gets prod(others): 0 if another entry is zero, p if it is the only zero
-        only = where(zero, (nz == 1).to(x.dtype) * p, yk / ones_in)
-        return gk * only, None, None, None
+        if not ctx.dims:
+            return gk, None, None, None
+        return gk * _prod_others(x, ctx.dims), None, None, None
+
+
+def _prod_others(x: Tensor, dims: tuple[int, ...]) -> Tensor:
+    """For each entry, the product of the other entries over `dims`, without dividing (so
+    zeros are exact, to any order): exclusive cumulative products from both ends."""
+    from ..creation import ones
+    from ..ops.indexing import cat
+
+    keep = [d for d in range(x.ndim) if d not in dims]
+    order = keep + list(dims)
+    xp = x.permute(order)
+    lead = tuple(xp.shape)[: len(keep)]
+    flat = xp.reshape(*lead, -1)
+    n = flat.shape[-1]
+    one = ones(*lead, 1, dtype=x.dtype, device=x.device)
+    left = cat([one, flat.narrow(-1, 0, n - 1)], -1).cumprod(-1)
+    rev = flat[..., ::-1]
+    right = cat([one, rev.narrow(-1, 0, n - 1)], -1).cumprod(-1)[..., ::-1]
+    inv = [0] * len(order)
+    for i, d in enumerate(order):
+        inv[d] = i
+    return (left * right).reshape(xp.shape).permute(inv)
 
 
 class Var(Function):
