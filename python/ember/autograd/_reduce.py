@@ -77,18 +77,19 @@ class Prod(Function):
 
     @staticmethod
     def backward(ctx: Any, g: Tensor) -> Any:
-        from ..ops.elementwise import where
-
         x, y = ctx.saved_tensors
         shape = x.shape
         gk = _unreduce(g, shape, ctx.dims, ctx.keepdim)
         yk = _unreduce(y, shape, ctx.dims, ctx.keepdim)
         zero = x == 0
         if not bool(zero.any()):
-            return gk * yk / x, None, None, None
-        if not ctx.dims:
-            return gk, None, None, None
-        return gk * _prod_others(x, ctx.dims), None, None, None
+            gx = gk * yk / x
+        elif not ctx.dims:
+            gx = gk
+        else:
+            gx = gk * _prod_others(x, ctx.dims)
+        # prod(dtype=...) computes in another dtype; the gradient takes the input's
+        return (gx if gx.dtype == x.dtype else gx.to(x.dtype)), None, None, None
 
 
 def _prod_others(x: Tensor, dims: tuple[int, ...]) -> Tensor:
@@ -262,8 +263,9 @@ class CumProd(Function):
     def backward(ctx: Any, g: Tensor) -> Any:
         x, y = ctx.saved_tensors
         if g.ndim == 0:
-            return g, None, None
-        return _cumprod_grad(x, y, g, ctx.dim), None, None
+            return g.to(x.dtype), None, None
+        gx = _cumprod_grad(x, y, g, ctx.dim)
+        return (gx if gx.dtype == x.dtype else gx.to(x.dtype)), None, None
 
 
 def _rev_cumsum(t: Tensor, dim: int) -> Tensor:
