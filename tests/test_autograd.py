@@ -528,3 +528,33 @@ def test_view_sees_later_inplace_on_base() -> None:
     y.mul_(3.0)
     v.sum().backward()
     np.testing.assert_allclose(arr(x.grad), [6.0, 0.0])
+
+
+@pytest.mark.parametrize("op", ["sum", "mean", "prod", "cumsum", "cumprod"])
+def test_reduction_dtype_argument_keeps_grad_dtype(op: str) -> None:
+    x = T([1.0, 2.0, 0.5], dtype=ember.float32)
+    f = getattr(x, op)
+    y = f(0, dtype=ember.float64) if op.startswith("cum") else f(dtype=ember.float64)
+    assert y.dtype == ember.float64
+    y.sum().backward()
+    assert x.grad.dtype == ember.float32
+
+
+def test_backward_inputs_and_duplicate_grad_inputs() -> None:
+    x, w = T([1.0, 2.0]), T([3.0, 4.0])
+    (x * w).sum().backward(inputs=[x])
+    np.testing.assert_allclose(arr(x.grad), [3.0, 4.0])
+    assert w.grad is None
+    g1, g2 = ember.autograd.grad((x * x).sum(), [x, x])
+    np.testing.assert_allclose(arr(g1), [2.0, 4.0])
+    np.testing.assert_allclose(arr(g2), [2.0, 4.0])
+
+
+def test_max_all_ties_share_and_split_outputs() -> None:
+    a = T([1.0, 3.0, 3.0])
+    a.max().backward()
+    np.testing.assert_allclose(arr(a.grad), [0.0, 0.5, 0.5])
+    b = T(np.arange(6.0))
+    p, _ = b.split(3)
+    (p * 2).sum().backward()  # an unused output of the split gets no gradient
+    np.testing.assert_allclose(arr(b.grad), [2, 2, 2, 0, 0, 0])
