@@ -308,7 +308,10 @@ class Clamp(Function):
             above = x > hi
             inside = ~above if inside is None else inside & ~above
             if below is not None:
-                below = below & ~above  # where lo > hi the result is hi: the gradient too
+                # where lo > hi the result is hi whatever x is: the gradient goes to hi
+                # (PyTorch's rule, with lo getting it only where lo < hi)
+                below = below & (lo < hi)
+                above = above | (hi < lo)
         gx = sum_to(_where(inside, g, 0.0), x) if inside is not None else g
         glo = sum_to(_where(below, g, 0.0), lo_t) if ctx.needs_input_grad[1] else None
         ghi = sum_to(_where(above, g, 0.0), hi_t) if ctx.needs_input_grad[2] else None

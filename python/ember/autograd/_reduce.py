@@ -77,22 +77,41 @@ class Prod(Function):
 
     @staticmethod
     def backward(ctx: Any, g: Tensor) -> Any:
-        from ..ops.elementwise import where
-
         x, y = ctx.saved_tensors
         shape = x.shape
         gk = _unreduce(g, shape, ctx.dims, ctx.keepdim)
         yk = _unreduce(y, shape, ctx.dims, ctx.keepdim)
         zero = x == 0
         if not bool(zero.any()):
-            return gk * yk / x, None, None, None
-        # with zeros: prod of the others = prod over x with that entry replaced by 1
-        ones_in = where(zero, 1.0, x)
-        p = ones_in.prod(dim=list(ctx.dims), keepdim=True) if ctx.dims else ones_in
-        nz = zero.to(x.dtype).sum(dim=list(ctx.dims), keepdim=True) if ctx.dims else zero
-        # an entry gets prod(others): 0 if another entry is zero, p if it is the only zero
-        only = where(zero, (nz == 1).to(x.dtype) * p, yk / ones_in)
-        return gk * only, None, None, None
+            gx = gk * yk / x
+        elif not ctx.dims:
+            gx = gk
+        else:
+            gx = gk * _prod_others(x, ctx.dims)
+        # prod(dtype=...) computes in another dtype; the gradient takes the input's
+        return (gx if gx.dtype == x.dtype else gx.to(x.dtype)), None, None, None
+
+
+def _prod_others(x: Tensor, dims: tuple[int, ...]) -> Tensor:
+    """For each entry, the product of the other entries over `dims`, without dividing (so
+    zeros are exact, to any order): exclusive cumulative products from both ends."""
+    from ..creation import ones
+    from ..ops.indexing import cat
+
+    keep = [d for d in range(x.ndim) if d not in dims]
+    order = keep + list(dims)
+    xp = x.permute(order)
+    lead = tuple(xp.shape)[: len(keep)]
+    flat = xp.reshape(*lead, -1)
+    n = flat.shape[-1]
+    one = ones(*lead, 1, dtype=x.dtype, device=x.device)
+    left = cat([one, flat.narrow(-1, 0, n - 1)], -1).cumprod(-1)
+    rev = flat[..., ::-1]
+    right = cat([one, rev.narrow(-1, 0, n - 1)], -1).cumprod(-1)[..., ::-1]
+    inv = [0] * len(order)
+    for i, d in enumerate(order):
+        inv[d] = i
+    return (left * right).reshape(xp.shape).permute(inv)
 
 
 class Var(Function):
@@ -233,8 +252,6 @@ class CumSum(Function):
 
 
 class CumProd(Function):
-    """Gradient (sum over later k of g_k * y_k) / x_i; exact only for non-zero inputs."""
-
     @staticmethod
     def forward(ctx: Any, x: Tensor, dim: int, code: int) -> Tensor:
         y = _C.cumprod(x, dim, code)
@@ -246,7 +263,36 @@ class CumProd(Function):
     def backward(ctx: Any, g: Tensor) -> Any:
         x, y = ctx.saved_tensors
         if g.ndim == 0:
-            return g, None, None
-        gy = g * y
-        rev = gy.sum(dim=ctx.dim, keepdim=True) - gy.cumsum(ctx.dim) + gy
-        return rev / x, None, None
+            return g.to(x.dtype), None, None
+        gx = _cumprod_grad(x, y, g, ctx.dim)
+        return (gx if gx.dtype == x.dtype else gx.to(x.dtype)), None, None
+
+
+def _rev_cumsum(t: Tensor, dim: int) -> Tensor:
+    return t.sum(dim=dim, keepdim=True) - t.cumsum(dim) + t
+
+
+def _cumprod_grad(x: Tensor, y: Tensor, g: Tensor, dim: int) -> Tensor:
+    """d/dx_i = (sum over k >= i of g_k * y_k) / x_i, which divides by zero at zeros. Along
+    each line, z being the first zero: before z the division is safe; at z the products skip
+    x_z, i.e. are those of x with x_z replaced by 1 (y1); after z every product holds the
+    factor x_z, so the gradient is x_z times that of cumprod(x1): 0, but with the right
+    derivative for create_graph (computed only then)."""
+    from ..ops.elementwise import where
+    from .grad_mode import _state
+
+    zero = x == 0
+    if not bool(zero.any()):
+        return _rev_cumsum(g * y, dim) / x
+    nz = zero.to(x.dtype).cumsum(dim)
+    first = zero & (nz == 1)
+    x1 = where(first, 1.0, x)
+    y1 = x1.cumprod(dim)
+    before = _rev_cumsum(g * y, dim) / where(zero, 1.0, x)
+    at_z = _rev_cumsum(g * y1, dim)
+    if _state.enabled:
+        xz = where(first, x, 0.0).sum(dim=dim, keepdim=True)
+        after = xz * _cumprod_grad(x1, y1, g, dim)
+    else:
+        after = 0.0
+    return where(nz == 0, before, where(first, at_z, after))

@@ -71,7 +71,9 @@ class Slice(Function):
     @staticmethod
     def forward(ctx: Any, x: Tensor, view_fn: Callable[[Any], Any]) -> Tensor:
         ctx.shape, ctx.view_fn, ctx.dtype, ctx.device = x._c.shape, view_fn, x.dtype, x.device
-        return _fresh(_c(view_fn(x._c)))  # view_fn may return an ember Tensor (the caster)
+        out = view_fn(x._c)
+        # some _C views (narrow, diagonal...) already return a fresh ember Tensor
+        return out if isinstance(out, Tensor) else _fresh(out)
 
     @staticmethod
     def backward(ctx: Any, g: Tensor) -> Any:

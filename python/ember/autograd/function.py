@@ -334,6 +334,15 @@ def rebase_inplace(t: Tensor, op: str, result: Tensor) -> Tensor:
     values are copied into t's storage (bumping its version, which makes any node that saved
     the old values refuse to run) and t takes result's place in the graph."""
     check_inplace(t, op)
+    node = result._node
+    if isinstance(node, FunctionCtx) and node._saved and any(s is t for s in node._saved):
+        # the op saved its input, whose values the copy below overwrites: save the old
+        # values instead, under t's old place in the graph (create_graph differentiates them)
+        old = t._c.clone()  # _C returns a fresh ember Tensor
+        old._rg, old._node, old._oidx = t._rg, t._node, t._oidx
+        node._saved = tuple(old if s is t else s for s in node._saved)
+        node._versions = tuple(old._c.version if s is old else v
+                               for s, v in zip(node._saved, node._versions, strict=True))
     t._c.copy_(result._c)
     t._rg, t._node, t._oidx = result._rg, result._node, result._oidx
     return t

@@ -97,7 +97,8 @@ def gradcheck(func: Callable[..., Any], inputs: Any, *, eps: float = 1e-6, atol:
     num = _numerical(func, inputs, wrt, eps)
     ana = _analytical(func, inputs, wrt)
     for i, n, a in zip(wrt, num, ana, strict=True):
-        bad = np.abs(a - n) > atol + rtol * np.abs(n)
+        # written so that NaN anywhere counts as a mismatch (a NaN comparison is False)
+        bad = ~((np.abs(a - n) <= atol + rtol * np.abs(n)) | (a == n))
         if bad.any():
             r, c = np.argwhere(bad)[0]
             msg = (f"[gradcheck] Jacobian mismatch for input {i} (shape "

@@ -242,7 +242,8 @@ def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: A
 def _src(src: Any, value: Any) -> Any:
     if (src is None) == (value is None):
         raise TypeError("[scatter] give exactly one of src and value")
-    return _c(src if value is None else value)
+    # a Tensor stays one: unwrapped to _C, a src that requires grad would get no gradient
+    return src if value is None else value
 
 
 def scatter_(self: Tensor, dim: int, index: Tensor, src: Any = None, *, value: Any = None,
