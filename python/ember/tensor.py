@@ -6,7 +6,9 @@ of ``a + b`` on tiny tensors below a microsecond. Ops with more Python-side logi
 
 Autograd state lives in slots that the C++ wrapper sets to None: ``_rg`` (requires grad),
 ``_node``/``_oidx`` (the graph node that made this tensor and which of its outputs it is),
-``_grad``, ``_acc`` (a weak reference to a leaf's AccumulateGrad node) and ``_hooks``. An op
+``_grad``, ``_acc`` (a weak reference to a leaf's AccumulateGrad node), ``_hooks`` and
+``_views`` (weak references to the differentiable views taken of it, which an in-place op on
+it moves onto its new place in the graph). An op
 records a graph only when grad mode is on and one of its inputs has ``_rg`` set; otherwise it
 goes straight to ``_C``.
 """
@@ -44,7 +46,7 @@ def _fresh(c: Any, cls: type | None = None) -> Any:
     state: what the C++ wrapper makes, for Python-side construction."""
     t = _new(cls or Tensor)
     t._c = c
-    t._rg = t._node = t._oidx = t._grad = t._acc = t._hooks = None
+    t._rg = t._node = t._oidx = t._grad = t._acc = t._hooks = t._views = None
     return t
 
 
@@ -76,7 +78,8 @@ def _c(x: Any) -> Any:
 class Tensor:
     """An n-dimensional array on a device, with NumPy broadcasting and PyTorch semantics."""
 
-    __slots__ = ("_c", "_rg", "_node", "_oidx", "_grad", "_acc", "_hooks", "__weakref__")
+    __slots__ = ("_c", "_rg", "_node", "_oidx", "_grad", "_acc", "_hooks", "_views",
+                 "__weakref__")
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected operators
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -8,6 +8,7 @@ into zeros of the base's shape through the same view function, and ``Embed``'s b
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -23,7 +24,23 @@ def _zeros(shape: Sequence[int], like: Tensor) -> Tensor:
     return zeros(*shape, dtype=like.dtype, device=like.device)
 
 
-class Reshape(Function):
+class _ViewFunction(Function):
+    """A differentiable view: the output is remembered by its base, so that an in-place op on
+    the base later gives the view a new node over the base's new graph (rebase_views)."""
+
+    @classmethod
+    def apply(cls, *args: Any, **kwargs: Any) -> Any:
+        out = super().apply(*args, **kwargs)
+        base = args[0]
+        if out._node is not None:
+            out._node.view_args = args[1:]
+            if base._views is None:
+                base._views = []
+            base._views.append(weakref.ref(out))
+        return out
+
+
+class Reshape(_ViewFunction):
     """view, reshape, flatten, unflatten, squeeze, unsqueeze: `method` of the _C tensor."""
 
     @staticmethod
@@ -37,7 +54,7 @@ class Reshape(Function):
         return (g.reshape(ctx.shape), *([None] * ctx.nargs))
 
 
-class Permute(Function):
+class Permute(_ViewFunction):
     @staticmethod
     def forward(ctx: Any, x: Tensor, dims: Sequence[int]) -> Tensor:
         n = x._c.ndim
@@ -53,7 +70,7 @@ class Permute(Function):
         return g.permute(ctx.inv), None
 
 
-class Expand(Function):
+class Expand(_ViewFunction):
     @staticmethod
     def forward(ctx: Any, x: Tensor, method: str, shape: Any) -> Tensor:
         ctx.x = _meta(x)
@@ -64,7 +81,7 @@ class Expand(Function):
         return _sum_to_meta(g, ctx.x), None, None
 
 
-class Slice(Function):
+class Slice(_ViewFunction):
     """y = view_fn(x) for a view function of the _C tensor (narrow, select, diagonal, basic
     indexing...)."""
 
@@ -100,6 +117,20 @@ class Embed(Function):
 
 for _cls in (Reshape, Permute, Expand, Slice):
     _cls._backward_cls._is_view = True  # in-place writes into these outputs are refused
+
+
+def rebase_views(t: Tensor) -> None:
+    """After an in-place op on `t`: every live view of t (and views of those) gets a node over
+    t's new graph, as PyTorch rebases views; the view's data already share t's storage."""
+    views, t._views = t._views, None
+    for ref in views or ():
+        v = ref()
+        if v is None or v._node is None or not hasattr(v._node, "view_args"):
+            continue
+        new = v._node._forward_cls.apply(t, *v._node.view_args)
+        t._views[-1] = ref  # the base remembers v, not the temporary `new`
+        v._rg, v._node, v._oidx = True, new._node, new._oidx
+        rebase_views(v)
 
 
 class Clone(Function):

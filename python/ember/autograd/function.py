@@ -345,4 +345,8 @@ def rebase_inplace(t: Tensor, op: str, result: Tensor) -> Tensor:
                                for s, v in zip(node._saved, node._versions, strict=True))
     t._c.copy_(result._c)
     t._rg, t._node, t._oidx = result._rg, result._node, result._oidx
+    if t._views:
+        from ._shape import rebase_views
+
+        rebase_views(t)
     return t

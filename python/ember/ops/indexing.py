@@ -114,6 +114,8 @@ def setitem(t: Tensor, index: Any, value: Any) -> None:
     if _state.enabled and (t._rg or (isinstance(value, Tensor) and value._rg)):
         check_inplace(t, "setitem")
         _ag.SetItem.apply(t, value, index)
+        if t._views:
+            _ag.rebase_views(t)
         return
     _raw_setitem(t, index, value)
 
