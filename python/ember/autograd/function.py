@@ -17,10 +17,14 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
+from .._dtype import BY_CODE
 from ..tensor import Tensor, _fresh
 from .grad_mode import _state
 
 __all__ = ["Function", "FunctionCtx", "Node", "AccumulateGrad", "once_differentiable"]
+
+
+_FLOAT_CODES = frozenset(d.code for d in BY_CODE if d.is_floating_point)
 
 
 class _SavedOutput:
@@ -248,7 +252,8 @@ def _edge(t: Tensor) -> tuple[Node, int]:
 
 
 def _attach(o: Any, ctx: FunctionCtx, i: int, args: tuple[Any, ...]) -> Any:
-    if not isinstance(o, Tensor) or not o.dtype.is_floating_point or _among(o, ctx._non_diff):
+    if not isinstance(o, Tensor) or o._c.dtype_code not in _FLOAT_CODES or _among(
+            o, ctx._non_diff):
         return o
     # forward returned an input unchanged: the output is a new tensor object, unless the
     # Function marked it dirty (an in-place op, whose input becomes its output)
@@ -269,11 +274,20 @@ def _unalias_saved(ctx: FunctionCtx, outs: tuple[Any, ...]) -> None:
     saved = ctx._saved
     if not saved:
         return
-    ids = {id(o): i for i, o in enumerate(outs)}
-    if any(id(s) in ids for s in saved):
-        ctx._saved = tuple(
-            _SavedOutput(s._c, ids[id(s)]) if id(s) in ids else s for s in saved
-        )
+    hit = False
+    for s in saved:
+        for o in outs:
+            if s is o:
+                hit = True
+    if hit:
+        ctx._saved = tuple(_saved_output(s, outs) for s in saved)
+
+
+def _saved_output(s: Any, outs: tuple[Any, ...]) -> Any:
+    for i, o in enumerate(outs):
+        if s is o:
+            return _SavedOutput(s._c, i)
+    return s
 
 
 def once_differentiable(fn: Callable[..., Any]) -> Callable[..., Any]:
