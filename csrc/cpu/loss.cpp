@@ -54,21 +54,35 @@ struct Ce {
     return l;
   }
 
-  // Writes gs * d(loss of row r)/dx into g.
-  void grad(int64_t r, int64_t t, A gs, A* g) const {
-    const A* xr = x + r * C;
-    const A m = row_max(xr, C);
-    const A inv = A(1) / row_exp_sum(xr, C, m);
+  // Writes gs * d(loss of row r)/dx into g. Locals and __restrict let the compiler keep
+  // everything in registers: g could otherwise alias this struct's fields.
+  void grad(int64_t r, int64_t t, A gs, A* __restrict g) const {
+    const int64_t n = C;
+    const A* __restrict xr = x + r * C;
+    const A* __restrict wv = w;
+    const A m = row_max(xr, n);
+    const A inv = A(1) / row_exp_sum(xr, n, m);
     if (q) {
-      const A* qr = q + r * C;
-      const A b = lane_sum<A>(C, [&](int64_t i) { return weight(i) * qs(qr, i); });
-      for (int64_t i = 0; i < C; ++i)
-        g[i] = gs * (vexp(xr[i] - m) * inv * b - weight(i) * qs(qr, i));
+      const A* __restrict qr = q + r * C;
+      const A om = A(1) - eps, uu = u;
+      const A b = lane_sum<A>(n, [&](int64_t i) { return weight(i) * qs(qr, i); });
+      const A pb = gs * inv * b;
+      if (wv) {
+        for (int64_t i = 0; i < n; ++i)
+          g[i] = vexp(xr[i] - m) * pb - gs * wv[i] * (om * qr[i] + uu);
+      } else {
+        for (int64_t i = 0; i < n; ++i) g[i] = vexp(xr[i] - m) * pb - gs * (om * qr[i] + uu);
+      }
       return;
     }
     const A wt = weight(t);
-    const A pc = inv * ((A(1) - eps) * wt + u * wsum);
-    for (int64_t i = 0; i < C; ++i) g[i] = gs * (vexp(xr[i] - m) * pc - u * weight(i));
+    const A pc = gs * inv * ((A(1) - eps) * wt + u * wsum);
+    const A gu = gs * u;
+    if (wv) {
+      for (int64_t i = 0; i < n; ++i) g[i] = vexp(xr[i] - m) * pc - gu * wv[i];
+    } else {
+      for (int64_t i = 0; i < n; ++i) g[i] = vexp(xr[i] - m) * pc - gu;
+    }
     g[t] -= gs * (A(1) - eps) * wt;
   }
 };

@@ -26,6 +26,11 @@ inline int64_t row_grain(int64_t row_len) {
 // through the sum of exponentials, as in PyTorch.
 template <class A>
 inline A row_max(const A* x, int64_t n) {
+  if (n < kLanes) {  // short rows (few classes): skip the lanes' set-up and fold
+    A r = -std::numeric_limits<A>::infinity();
+    for (int64_t i = 0; i < n; ++i) r = x[i] > r ? x[i] : r;
+    return r;
+  }
   A acc[kLanes];
   for (int j = 0; j < kLanes; ++j) acc[j] = -std::numeric_limits<A>::infinity();
   int64_t i = 0;
@@ -41,6 +46,11 @@ inline A row_max(const A* x, int64_t n) {
 // sum of f(i) over [0, n), f inlined into the lanes.
 template <class A, class F>
 inline A lane_sum(int64_t n, const F& f) {
+  if (n < kLanes) {
+    A r = A(0);
+    for (int64_t i = 0; i < n; ++i) r += f(i);
+    return r;
+  }
   A acc[kLanes] = {};
   int64_t i = 0;
   for (; i + kLanes <= n; i += kLanes)
