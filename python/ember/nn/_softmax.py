@@ -1,6 +1,7 @@
 """softmax, log_softmax, softmin and cross_entropy as autograd Functions over fused kernels.
 
-Each backward calls the fused backward kernel in the usual case (grad mode off during
+The forwards are the fused C++ kernels (csrc/cpu/softmax.cpp, loss.cpp); each backward calls the
+fused backward kernel in the usual case (grad mode off during
 backward) and, under ``create_graph=True``, computes the same gradient from differentiable
 ember ops so second derivatives work.
 
@@ -16,8 +17,10 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+from .. import _C
 from .._dtype import to_dtype
 from ..autograd import Function
+from ..autograd.grad_mode import is_grad_enabled
 from ..creation import arange
 from ..ops import elementwise as E
 from ..tensor import Tensor
@@ -25,19 +28,12 @@ from ..tensor import Tensor
 __all__ = ["softmax", "log_softmax", "softmin", "cross_entropy"]
 
 
-def _softmax_kernel(x: Tensor, dim: int) -> Tensor:
-    z = E.exp(x - x.amax(dim, keepdim=True))  # until _C.softmax lands
-    return z / z.sum(dim, keepdim=True)
-
-
-def _log_softmax_kernel(x: Tensor, dim: int) -> Tensor:
-    return x - x.logsumexp(dim, keepdim=True)  # until _C.log_softmax lands
 
 
 class _Softmax(Function):
     @staticmethod
     def forward(ctx: Any, x: Tensor, dim: int) -> Tensor:
-        y = _softmax_kernel(x, dim)
+        y = _C.softmax(x, dim)
         ctx.save_for_backward(y)
         ctx.dim = dim
         return y
@@ -45,13 +41,15 @@ class _Softmax(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
         (y,) = ctx.saved_tensors
+        if not is_grad_enabled():
+            return _C.softmax_backward(grad, y, ctx.dim), None
         return y * (grad - (grad * y).sum(ctx.dim, keepdim=True)), None
 
 
 class _LogSoftmax(Function):
     @staticmethod
     def forward(ctx: Any, x: Tensor, dim: int) -> Tensor:
-        y = _log_softmax_kernel(x, dim)
+        y = _C.log_softmax(x, dim)
         ctx.save_for_backward(y)
         ctx.dim = dim
         return y
@@ -59,6 +57,8 @@ class _LogSoftmax(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
         (y,) = ctx.saved_tensors
+        if not is_grad_enabled():
+            return _C.log_softmax_backward(grad, y, ctx.dim), None
         return grad - E.exp(y) * grad.sum(ctx.dim, keepdim=True), None
 
 
@@ -127,14 +127,6 @@ def _ce_reduce(per: Tensor, reduction: str, denom: Any) -> Tensor:
     return per.sum() if reduction == "sum" else per.sum() / denom
 
 
-def _ce_forward(input: Tensor, target: Tensor, weight: Tensor | None, reduction: str,
-                ignore_index: int, eps: float) -> Tensor:
-    q, denom = _ce_coefficients(input, target, weight, ignore_index, eps)
-    cdim = 1 if input.ndim >= 2 else 0
-    lsm = input - input.logsumexp(cdim, keepdim=True)
-    return _ce_reduce(-(q * lsm).sum(cdim), reduction, denom)
-
-
 def _ce_grad(grad: Tensor, input: Tensor, target: Tensor, weight: Tensor | None,
              reduction: str, ignore_index: int, eps: float) -> Tensor:
     q, denom = _ce_coefficients(input, target, weight, ignore_index, eps)
@@ -152,7 +144,7 @@ class _CrossEntropy(Function):
                 reduction: str, ignore_index: int, eps: float) -> Tensor:
         ctx.save_for_backward(input, target)
         ctx.args = (weight, reduction, ignore_index, eps)
-        return _ce_forward(input, target, weight, reduction, ignore_index, eps)
+        return _C.cross_entropy(input, target, weight, reduction, ignore_index, eps)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Any, ...]:
@@ -160,7 +152,10 @@ class _CrossEntropy(Function):
         weight, reduction, ignore_index, eps = ctx.args
         gi = gt = None
         if ctx.needs_input_grad[0]:
-            gi = _ce_grad(grad, input, target, *ctx.args)
+            if is_grad_enabled():  # create_graph: the same gradient from differentiable ops
+                gi = _ce_grad(grad, input, target, *ctx.args)
+            else:
+                gi = _C.cross_entropy_backward(grad, input, target, *ctx.args)
         if ctx.needs_input_grad[1]:  # probability targets: d/dt = -(1 - eps) * w * lsm
             cdim = 1 if input.ndim >= 2 else 0
             gt = -log_softmax(input, cdim) * (1 - eps)
@@ -217,9 +212,6 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     from ._losses import _reduction
 
     reduction = _reduction(reduction, size_average, reduce)
-    _ce_check(input, target, weight, label_smoothing)
-    if not target.dtype.is_floating_point:
-        n_cls = input.shape[1] if input.ndim >= 2 else input.shape[0]
-        _check_class_range("cross_entropy", target, n_cls, ignore_index)
+    _ce_check(input, target, weight, label_smoothing)  # the kernel checks class ranges
     return _CrossEntropy.apply(input, target, weight, reduction, ignore_index,
                                float(label_smoothing))
