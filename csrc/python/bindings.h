@@ -45,6 +45,7 @@ void bind_runtime(py::module_& m);      // threads, capability, memory, CUDA que
 void bind_probe(py::module_& m);        // peak FMA throughput and memory bandwidth probes
 void bind_gemm(py::module_& m);         // raw GEMM kernel access, blocking and cache queries
 void bind_linalg(py::module_& m);       // matmul, mm, bmm, addmm, baddbmm, mv, dot, outer, linear
+void bind_optim(py::module_& m);        // fused multi-tensor SGD/Adam/RMSprop/Adagrad steps
 
 }  // namespace ember::py_bind
 

@@ -44,4 +44,5 @@ PYBIND11_MODULE(_C, m) {
   bind_probe(m);
   bind_gemm(m);
   bind_linalg(m);
+  bind_optim(m);
 }
