@@ -1,0 +1,239 @@
+"""Optimizers: the fused multi-tensor kernels (_C.*_step) against NumPy float64 references of
+PyTorch's formulas, their argument checks, and the ember.optim classes against torch.optim."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import ember
+import numpy as np
+import pytest
+from ember import _C
+
+SIZES = ((1,), (7,), (3, 43), (100003,))  # mixed sizes; the last makes the step multi-thread
+
+
+def tol(dtype: str) -> dict[str, float]:
+    return {"rtol": 1e-12, "atol": 1e-12} if dtype == "float64" else {"rtol": 2e-5, "atol": 2e-6}
+
+
+def lists(rng: np.random.Generator, dtype: str, k: int, positive: tuple[int, ...] = ()):
+    """k lists of arrays over SIZES; the lists named in `positive` hold values > 0."""
+    out = []
+    for j in range(k):
+        arrs = [rng.standard_normal(s).astype(dtype) for s in SIZES]
+        out.append([np.abs(a) + 0.1 if j in positive else a for a in arrs])
+    return out
+
+
+def et(arrs: list[np.ndarray]) -> list[ember.Tensor]:
+    return [ember.tensor(a) for a in arrs]
+
+
+def check(got: list[ember.Tensor], want: list[np.ndarray], dtype: str) -> None:
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_allclose(np.asarray(g), w, **tol(dtype))
+
+
+# ---- NumPy references: PyTorch's single-tensor formulas in float64 ---------------------------
+def ref_sgd(p, g, buf, lr, mom, damp, nesterov, wd, maximize, first):
+    g = -g if maximize else g
+    if wd:
+        g = g + wd * p
+    if mom:
+        buf = g.copy() if first else buf * mom + (1 - damp) * g
+        g = g + mom * buf if nesterov else buf
+    return p - lr * g, buf
+
+
+def ref_adam(p, g, m, v, vmax, step, lr, b1, b2, eps, wd, amsgrad, decoupled, maximize):
+    g = -g if maximize else g
+    if wd and decoupled:
+        p = p * (1 - lr * wd)
+    elif wd:
+        g = g + wd * p
+    m = m + (1 - b1) * (g - m)
+    v = v * b2 + (1 - b2) * g * g
+    if amsgrad:
+        vmax = np.maximum(vmax, v)
+    denom = np.sqrt(vmax if amsgrad else v) / np.sqrt(1 - b2**step) + eps
+    return p - lr / (1 - b1**step) * m / denom, m, v, vmax
+
+
+def ref_rmsprop(p, g, sq, ga, buf, lr, alpha, eps, wd, mom, centered, maximize):
+    g = -g if maximize else g
+    if wd:
+        g = g + wd * p
+    sq = sq * alpha + (1 - alpha) * g * g
+    if centered:
+        ga = ga + (1 - alpha) * (g - ga)
+        avg = np.sqrt(sq - ga * ga) + eps
+    else:
+        avg = np.sqrt(sq) + eps
+    if mom > 0:
+        buf = buf * mom + g / avg
+        return p - lr * buf, sq, ga, buf
+    return p - lr * g / avg, sq, ga, buf
+
+
+def ref_adagrad(p, g, s, step, lr, lr_decay, wd, eps, maximize):
+    g = -g if maximize else g
+    if wd:
+        g = g + wd * p
+    s = s + g * g
+    clr = lr / (1 + (step - 1) * lr_decay)
+    return p - clr * g / (np.sqrt(s) + eps), s
+
+
+def f64(arrs: list[np.ndarray]) -> list[np.ndarray]:
+    return [a.astype(np.float64) for a in arrs]
+
+
+# ---- kernels vs references, every option combination ----------------------------------------
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("wd,mom,damp,nesterov,maximize", [
+    c for c in itertools.product([0, 0.1], [0, 0.9], [0, 0.3], [False, True], [False, True])
+    if not (c[3] and (c[1] == 0 or c[2] != 0)) and not (c[1] == 0 and c[2] != 0)])
+def test_sgd_kernel(capability, rng, dtype, wd, mom, damp, nesterov, maximize):
+    p, buf = lists(rng, dtype, 2)
+    tp, tb = et(p), et(buf)
+    p, buf = f64(p), f64(buf)
+    for step in range(3):
+        g = lists(rng, dtype, 1)[0]
+        _C.sgd_step(tp, et(g), tb if mom else None, 0.05, mom, damp, nesterov, wd, maximize,
+                    step == 0)
+        for i, gi in enumerate(f64(g)):
+            p[i], buf[i] = ref_sgd(p[i], gi, buf[i], 0.05, mom, damp, nesterov, wd, maximize,
+                                   step == 0)
+        check(tp, p, dtype)
+        if mom:
+            check(tb, buf, dtype)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("wd,amsgrad,decoupled,maximize", list(
+    itertools.product([0, 0.1], [False, True], [False, True], [False, True])))
+def test_adam_kernel(capability, rng, dtype, wd, amsgrad, decoupled, maximize):
+    p, m, v, vmax = lists(rng, dtype, 4, positive=(2, 3))
+    tp, tm, tv, tvmax = et(p), et(m), et(v), et(vmax)
+    p, m, v, vmax = f64(p), f64(m), f64(v), f64(vmax)
+    for step in range(1, 4):
+        g = lists(rng, dtype, 1)[0]
+        _C.adam_step(tp, et(g), tm, tv, tvmax if amsgrad else None, step, 0.01, 0.9, 0.999,
+                     1e-8, wd, amsgrad, decoupled, maximize)
+        for i, gi in enumerate(f64(g)):
+            p[i], m[i], v[i], vmax[i] = ref_adam(p[i], gi, m[i], v[i], vmax[i], step, 0.01, 0.9,
+                                                 0.999, 1e-8, wd, amsgrad, decoupled, maximize)
+        for got, want in [(tp, p), (tm, m), (tv, v)] + ([(tvmax, vmax)] if amsgrad else []):
+            check(got, want, dtype)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("wd,mom,centered,maximize", list(
+    itertools.product([0, 0.1], [0, 0.9], [False, True], [False, True])))
+def test_rmsprop_kernel(capability, rng, dtype, wd, mom, centered, maximize):
+    p, sq, ga, buf = lists(rng, dtype, 4, positive=(1,))
+    ga = [a * 0.1 for a in ga]  # keeps sq - ga^2 > 0
+    tp, tsq, tga, tbuf = et(p), et(sq), et(ga), et(buf)
+    p, sq, ga, buf = f64(p), f64(sq), f64(ga), f64(buf)
+    for _ in range(3):
+        g = lists(rng, dtype, 1)[0]
+        _C.rmsprop_step(tp, et(g), tsq, tga if centered else None, tbuf if mom else None,
+                        0.01, 0.99, 1e-8, wd, mom, centered, maximize)
+        for i, gi in enumerate(f64(g)):
+            p[i], sq[i], ga[i], buf[i] = ref_rmsprop(p[i], gi, sq[i], ga[i], buf[i], 0.01, 0.99,
+                                                     1e-8, wd, mom, centered, maximize)
+        check(tp, p, dtype)
+        check(tsq, sq, dtype)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("wd,lr_decay,maximize", list(
+    itertools.product([0, 0.1], [0, 0.01], [False, True])))
+def test_adagrad_kernel(capability, rng, dtype, wd, lr_decay, maximize):
+    p, s = lists(rng, dtype, 2, positive=(1,))
+    tp, ts = et(p), et(s)
+    p, s = f64(p), f64(s)
+    for step in range(1, 4):
+        g = lists(rng, dtype, 1)[0]
+        _C.adagrad_step(tp, et(g), ts, step, 0.1, lr_decay, wd, 1e-10, maximize)
+        for i, gi in enumerate(f64(g)):
+            p[i], s[i] = ref_adagrad(p[i], gi, s[i], step, 0.1, lr_decay, wd, 1e-10, maximize)
+        check(tp, p, dtype)
+        check(ts, s, dtype)
+
+
+def test_kernel_bumps_versions_and_handles_empty():
+    p, g = ember.zeros(3), ember.ones(3)
+    _C.sgd_step([], [], None, 0.1, 0, 0, False, 0, False, True)
+    _C.sgd_step([p, ember.zeros(0)], [g, ember.zeros(0)], None, 0.5, 0, 0, False, 0, False,
+                True)
+    np.testing.assert_array_equal(np.asarray(p), [-0.5] * 3)
+    before = p._c.version if hasattr(p._c, "version") else None
+    _C.sgd_step([p], [g], None, 0.5, 0, 0, False, 0, False, True)
+    if before is not None:
+        assert p._c.version == before + 1
+
+
+def test_kernel_thread_count_invariant(rng):
+    """The element split across threads must not change any value."""
+    p0 = [rng.standard_normal(s).astype(np.float32) for s in [(5,), (70001,), (3,), (40000,)]]
+    grads = [rng.standard_normal(a.shape).astype(np.float32) for a in p0]
+    results = []
+    before = ember.get_num_threads()
+    try:
+        for n in (1, 2, 3):
+            ember.set_num_threads(n)
+            tp, m, v = et(p0), [ember.zeros(a.shape) for a in p0], [ember.zeros(a.shape)
+                                                                      for a in p0]
+            _C.adam_step(tp, et(grads), m, v, None, 1, 1e-3, 0.9, 0.999, 1e-8, 0, False, False,
+                         False)
+            results.append([np.asarray(t) for t in tp])
+    finally:
+        ember.set_num_threads(before)
+    for r in results[1:]:
+        for a, b in zip(results[0], r, strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+# ---- kernel argument checks ----------------------------------------------------------------
+def adam(params, grads, m, v, **kw):
+    args = dict(max_exp_avg_sqs=None, step=1, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8,
+                weight_decay=0.0, amsgrad=False, decoupled_weight_decay=False, maximize=False)
+    args.update(kw)
+    _C.adam_step(params, grads, m, v, **args)
+
+
+def test_kernel_errors():
+    z = ember.zeros
+    with pytest.raises(ValueError, match=r"\[adam_step\] grads has 1 tensors but params has 2"):
+        adam([z(2), z(3)], [z(2)], [z(2), z(3)], [z(2), z(3)])
+    with pytest.raises(ValueError, match=r"\[adam_step\] exp_avgs\[1\] has shape \(4,\) but "
+                                         r"params\[1\] has shape \(3,\)"):
+        adam([z(2), z(3)], [z(2), z(3)], [z(2), z(4)], [z(2), z(3)])
+    with pytest.raises(TypeError, match=r"\[adam_step\] grads\[0\] has dtype float64"):
+        adam([z(2)], [z(2, dtype=ember.float64)], [z(2)], [z(2)])
+    with pytest.raises(TypeError, match=r"\[adam_step\] params\[0\] has dtype int32"):
+        adam([z(2, dtype=ember.int32)], [z(2, dtype=ember.int32)], [z(2, dtype=ember.int32)],
+             [z(2, dtype=ember.int32)])
+    with pytest.raises(ValueError, match=r"\[adam_step\] params\[0\] of shape \(3, 2\) is not "
+                                         "contiguous"):
+        adam([z(2, 3).T], [z(3, 2)], [z(3, 2)], [z(3, 2)])
+    with pytest.raises(TypeError, match=r"\[adam_step\] grads\[0\] is a str"):
+        adam([z(2)], ["x"], [z(2)], [z(2)])
+    with pytest.raises(TypeError, match=r"\[adam_step\] params must be a list"):
+        adam(z(2), [z(2)], [z(2)], [z(2)])
+    with pytest.raises(ValueError, match=r"max_exp_avg_sqs are required when amsgrad"):
+        adam([z(2)], [z(2)], [z(2)], [z(2)], amsgrad=True)
+    with pytest.raises(ValueError, match=r"step must be >= 1"):
+        adam([z(2)], [z(2)], [z(2)], [z(2)], step=0)
+    p = z(2)
+    with pytest.raises(ValueError, match=r"exp_avgs\[0\] and params\[0\] share memory"):
+        adam([p], [z(2)], [p], [z(2)])
+    with pytest.raises(ValueError, match=r"\[sgd_step\] momentum_buffers are required"):
+        _C.sgd_step([z(2)], [z(2)], None, 0.1, 0.9, 0, False, 0, False, True)
+    with pytest.raises(ValueError, match=r"\[rmsprop_step\] grad_avgs are required"):
+        _C.rmsprop_step([z(2)], [z(2)], [z(2)], None, None, 0.1, 0.99, 1e-8, 0, 0, True, False)
+    with pytest.raises(ValueError, match=r"\[adagrad_step\] state_sums\[0\] has shape"):
+        _C.adagrad_step([z(2)], [z(2)], [z(3)], 1, 0.1, 0, 0, 1e-10, False)
