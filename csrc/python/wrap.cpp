@@ -1,15 +1,20 @@
 // The ember.Tensor <-> _C.Tensor bridge. ember.Tensor (python/ember/tensor.py) declares
 // __slots__ = ("_c", ...); the slot's offset is read once from its member descriptor, after
 // which wrapping is an allocation plus a pointer store, and unwrapping a type check plus a load.
+// The other object slots (the autograd fields) start as None, so Python reads them without a
+// try/except and `if t._rg:` is false for every tensor a kernel returns.
 #include "python/bindings.h"
 
 #include <structmember.h>
+
+#include <vector>
 
 namespace ember::py_bind {
 namespace {
 
 PyTypeObject* g_class = nullptr;
 Py_ssize_t g_offset = 0;
+std::vector<Py_ssize_t> g_none_slots;
 PyTypeObject* g_core = nullptr;
 const py::detail::type_info* g_core_info = nullptr;
 
@@ -27,6 +32,13 @@ void set_tensor_class(py::handle cls) {
   Py_INCREF(cls.ptr());
   g_class = reinterpret_cast<PyTypeObject*>(cls.ptr());
   g_offset = member->offset;
+  g_none_slots.clear();
+  for (py::handle name : py::reinterpret_borrow<py::tuple>(py::getattr(cls, "__slots__"))) {
+    py::object d = py::getattr(cls, name);
+    if (Py_TYPE(d.ptr()) != &PyMemberDescr_Type) continue;  // __weakref__
+    auto* m = reinterpret_cast<PyMemberDescrObject*>(d.ptr())->d_member;
+    if (m->type == T_OBJECT_EX && m->offset != g_offset) g_none_slots.push_back(m->offset);
+  }
 }
 
 PyObject* unwrap_tensor(PyObject* obj) {
@@ -41,7 +53,12 @@ PyObject* wrap_tensor(PyObject* c) {
     Py_DECREF(c);
     return nullptr;
   }
-  *reinterpret_cast<PyObject**>(reinterpret_cast<char*>(w) + g_offset) = c;
+  char* base = reinterpret_cast<char*>(w);
+  *reinterpret_cast<PyObject**>(base + g_offset) = c;
+  for (Py_ssize_t off : g_none_slots) {
+    Py_INCREF(Py_None);
+    *reinterpret_cast<PyObject**>(base + off) = Py_None;
+  }
   return w;
 }
 

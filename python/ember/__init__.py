@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import _C, cpu, cuda
+from . import _C, autograd, cpu, cuda
 from ._device import device
 from ._dtype import (
     bfloat16,
@@ -18,6 +18,13 @@ from ._dtype import (
     set_default_dtype,
 )
 from ._dtype import bool_ as bool  # noqa: A001  (ember.bool, as torch.bool)
+from .autograd.grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from .creation import (
     arange,
     as_tensor,

@@ -15,7 +15,7 @@ from . import _C
 from ._device import to_device
 from ._dtype import bool_, dtype, from_numpy_dtype, get_default_dtype, int64
 from ._dtype import to_dtype as _to_dtype
-from .tensor import Tensor, _sizes, _wrap
+from .tensor import Tensor, _sizes, _wrap, with_requires_grad
 
 __all__ = [
     "tensor", "as_tensor", "from_numpy", "from_dlpack", "empty", "zeros", "ones", "full",
@@ -198,3 +198,10 @@ def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None) 
         raise ValueError(f"[eye] sizes must be non-negative, got n={n}, m={m}")
     return tensor(np.eye(n, m), dtype=_dt(dtype, get_default_dtype()), device=device)
 
+
+# PyTorch's requires_grad= keyword on every factory
+tensor = with_requires_grad(tensor)
+empty, full, zeros, ones = (with_requires_grad(f) for f in (empty, full, zeros, ones))
+empty_like, zeros_like = with_requires_grad(empty_like), with_requires_grad(zeros_like)
+ones_like, full_like = with_requires_grad(ones_like), with_requires_grad(full_like)
+arange, linspace, eye = (with_requires_grad(f) for f in (arange, linspace, eye))

@@ -2,8 +2,13 @@
 
 Operators call straight into ``_C`` (no intermediate Python frames), which keeps the overhead
 of ``a + b`` on tiny tensors below a microsecond. Ops with more Python-side logic live in
-``ember.ops.*`` and are attached to Tensor as methods there. Autograd will add
-``requires_grad``/``grad``/``grad_fn`` slots and route differentiable ops through Functions.
+``ember.ops.*`` and are attached to Tensor as methods there.
+
+Autograd state lives in slots that the C++ wrapper sets to None: ``_rg`` (requires grad),
+``_node``/``_oidx`` (the graph node that made this tensor and which of its outputs it is),
+``_grad``, ``_acc`` (a weak reference to a leaf's AccumulateGrad node) and ``_hooks``. An op
+records a graph only when grad mode is on and one of its inputs has ``_rg`` set; otherwise it
+goes straight to ``_C``.
 """
 
 from __future__ import annotations
@@ -34,14 +39,21 @@ class Size(tuple):
         return f"ember.Size({list(self)})"
 
 
+def _fresh(c: Any, cls: type | None = None) -> Any:
+    """A new tensor object (of `cls`, default Tensor) over the _C.Tensor `c`, with no autograd
+    state: what the C++ wrapper makes, for Python-side construction."""
+    t = _new(cls or Tensor)
+    t._c = c
+    t._rg = t._node = t._oidx = t._grad = t._acc = t._hooks = None
+    return t
+
+
 def _wrap(c: Any) -> Tensor:
     """An ember Tensor for a _C result. _C already returns ember Tensors once this module has
     registered the class (see the end of this file); raw _C.Tensor objects are wrapped here."""
     if isinstance(c, Tensor):
         return c
-    t = _new(Tensor)
-    t._c = c
-    return t
+    return _fresh(c)
 
 
 def _sizes(args: tuple[Any, ...], op: str) -> tuple[int, ...]:
@@ -64,7 +76,7 @@ def _c(x: Any) -> Any:
 class Tensor:
     """An n-dimensional array on a device, with NumPy broadcasting and PyTorch semantics."""
 
-    __slots__ = ("_c", "__weakref__")
+    __slots__ = ("_c", "_rg", "_node", "_oidx", "_grad", "_acc", "_hooks", "__weakref__")
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected operators
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -99,14 +111,14 @@ class Tensor:
     def T(self) -> Tensor:
         """All dims reversed (the transpose for 2-D)."""
         n = self._c.ndim
-        return self._c.permute(tuple(range(n - 1, -1, -1)))
+        return self.permute(tuple(range(n - 1, -1, -1)))
 
     @property
     def mT(self) -> Tensor:
         """The last two dims swapped (batched matrix transpose)."""
         if self._c.ndim < 2:
             raise ValueError(f"[mT] needs at least 2 dims, got shape {tuple(self.shape)}")
-        return self._c.transpose(-2, -1)
+        return self.transpose(-2, -1)
 
     def dim(self) -> int:
         return self._c.ndim
@@ -146,6 +158,125 @@ class Tensor:
 
     def get_device(self) -> int:
         return self.device.index if self._c.is_cuda else -1
+
+    # ---- autograd -------------------------------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        return bool(self._rg)
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        self.requires_grad_(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if self._node is not None:
+            if not requires_grad:
+                raise RuntimeError(
+                    "[requires_grad_] only leaf tensors can stop requiring grad; use "
+                    "t.detach() for a tensor outside the graph"
+                )
+            return self
+        if requires_grad and not self.dtype.is_floating_point:
+            raise RuntimeError(
+                f"[requires_grad_] only floating-point tensors can require gradients, got "
+                f"{self.dtype}"
+            )
+        self._rg = True if requires_grad else None
+        return self
+
+    @property
+    def grad(self) -> Tensor | None:
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"[grad] expected a Tensor or None, got {type(value).__name__}")
+            if value._c.shape != self._c.shape or value._c.dtype_code != self._c.dtype_code:
+                raise RuntimeError(
+                    f"[grad] assigned grad of shape {tuple(value.shape)} and dtype "
+                    f"{value.dtype} to a tensor of shape {tuple(self.shape)} and dtype "
+                    f"{self.dtype}"
+                )
+        self._grad = value
+
+    @grad.deleter
+    def grad(self) -> None:
+        self._grad = None
+
+    @property
+    def grad_fn(self) -> Any:
+        return self._node
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._node is None
+
+    @property
+    def retains_grad(self) -> bool:
+        return bool(self._hooks) and _RETAIN in self._hooks and self._node is not None
+
+    @property
+    def data(self) -> Tensor:
+        return _fresh(self._c)
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        self._c = value._c
+
+    @property
+    def _version(self) -> int:
+        return self._c.version
+
+    def backward(self, gradient: Any = None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs: Any = None) -> None:
+        """Accumulates the gradient of this tensor into the ``.grad`` of the leaves."""
+        from .autograd.engine import backward
+
+        backward(self, gradient, retain_graph, create_graph, inputs)
+
+    def detach(self) -> Tensor:
+        """The same data, outside the graph (shares storage)."""
+        return _fresh(self._c)
+
+    def detach_(self) -> Tensor:
+        self._node = self._oidx = None
+        self._rg = None
+        return self
+
+    def register_hook(self, hook: Any) -> Any:
+        """``hook(grad)`` runs when this tensor's gradient is computed; a returned tensor
+        replaces the gradient. Returns a handle with ``remove()``."""
+        if not self._rg:
+            raise RuntimeError("[register_hook] the tensor does not require grad")
+        from .autograd.function import _HookHandle
+
+        if self._node is not None:
+            return self._node.register_prehook(self._oidx, hook)
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        return _HookHandle(self._hooks, hook)
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` for this non-leaf tensor after backward."""
+        if not self._rg:
+            raise RuntimeError("[retain_grad] the tensor does not require grad")
+        if self._node is None or (self._hooks and _RETAIN in self._hooks):
+            return
+        import weakref
+
+        ref = weakref.ref(self)
+
+        def keep(g: Tensor) -> None:
+            t = ref()
+            if t is not None:
+                d = g.detach() if not g._rg else g
+                t._grad = d if t._grad is None else t._grad + d
+
+        self._node.register_prehook(self._oidx, keep)
+        self._hooks = [*(self._hooks or ()), _RETAIN]
 
     # ---- conversion ---------------------------------------------------------------------------
     def item(self) -> Any:
@@ -199,13 +330,21 @@ class Tensor:
                 dt = a
         # _C returns a new wrapper even when nothing converts, so compare before calling it:
         # `out is self` must mean "no copy was made" for copy=True (and tensor(t)) to copy.
+        code = _to_dtype(dt).code if dt is not None else None
+        if code == self._c.dtype_code:
+            code = None
+        dev_s = str(to_device(dev)) if dev is not None else None
+        if dev_s == self._c.device:
+            dev_s = None
+        if code is None and dev_s is None:
+            return self.clone() if copy else self
+        if self._rg and _state.enabled:
+            return _AG.Cast.apply(self, code, dev_s)
         out = self
-        if dt is not None and _to_dtype(dt).code != self._c.dtype_code:
-            out = out._c.to_dtype(_to_dtype(dt).code)
-        if dev is not None and str(to_device(dev)) != self._c.device:
-            out = out._c.to_device(str(to_device(dev)))
-        if copy and out is self:
-            out = self._c.clone()
+        if code is not None:
+            out = out._c.to_dtype(code)
+        if dev_s is not None:
+            out = out._c.to_device(dev_s)
         return out
 
     def astype(self, dt: Any) -> Tensor:
@@ -217,7 +356,7 @@ class Tensor:
         return self.to(dt)
 
     def cpu(self) -> Tensor:
-        return self if not self._c.is_cuda else self._c.to_device("cpu")
+        return self if not self._c.is_cuda else self.to("cpu")
 
     def cuda(self, device: int | str | None = None) -> Tensor:
         d = to_device("cuda" if device is None else device)
@@ -271,8 +410,7 @@ class Tensor:
     def __iter__(self) -> Iterator[Tensor]:
         if self._c.ndim == 0:
             raise TypeError("[iter] iteration over a 0-d tensor")
-        c = self._c
-        return (c.select(0, i) for i in range(c.shape[0]))
+        return (self.select(0, i) for i in range(self._c.shape[0]))
 
     __hash__ = object.__hash__
 
@@ -281,18 +419,30 @@ class Tensor:
 
     # ---- views ----------------------------------------------------------------------------------
     def view(self, *shape: Any) -> Tensor:
+        if self._rg and _state.enabled:
+            return _AG.Reshape.apply(self, "view", _sizes(shape, "view"))
         return self._c.view(_sizes(shape, "view"))
 
     def view_as(self, other: Tensor) -> Tensor:
-        return self._c.view(other._c.shape)
+        return self.view(other._c.shape)
 
     def reshape(self, *shape: Any) -> Tensor:
+        if self._rg and _state.enabled:
+            return _AG.Reshape.apply(self, "reshape", _sizes(shape, "reshape"))
         return self._c.reshape(_sizes(shape, "reshape"))
 
     def reshape_as(self, other: Tensor) -> Tensor:
-        return self._c.reshape(other._c.shape)
+        return self.reshape(other._c.shape)
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
+        if self._rg and _state.enabled:
+            n = self._c.ndim
+            d0 = _wrap_dim("transpose", dim0, n, self._c.shape)
+            d1 = _wrap_dim("transpose", dim1, n, self._c.shape)
+            dims = list(range(n))
+            if n:
+                dims[d0], dims[d1] = dims[d1], dims[d0]
+            return _AG.Permute.apply(self, dims)
         return self._c.transpose(dim0, dim1)
 
     swapaxes = swapdims = transpose
@@ -303,6 +453,10 @@ class Tensor:
         return self.T
 
     def permute(self, *dims: Any) -> Tensor:
+        if self._rg and _state.enabled:
+            dims = _sizes(dims, "permute")
+            self._c.permute(dims)  # validates the order, with _C's message
+            return _AG.Permute.apply(self, dims)
         return self._c.permute(_sizes(dims, "permute"))
 
     def movedim(self, source: int | Sequence[int], destination: int | Sequence[int]) -> Tensor:
@@ -320,15 +474,21 @@ class Tensor:
         return self.permute([o if o >= 0 else next(rest) for o in order])
 
     def expand(self, *sizes: Any) -> Tensor:
+        if self._rg and _state.enabled:
+            return _AG.Expand.apply(self, "expand", _sizes(sizes, "expand"))
         return self._c.expand(_sizes(sizes, "expand"))
 
     def expand_as(self, other: Tensor) -> Tensor:
-        return self._c.expand(other._c.shape)
+        return self.expand(other._c.shape)
 
     def broadcast_to(self, *shape: Any) -> Tensor:
+        if self._rg and _state.enabled:
+            return _AG.Expand.apply(self, "broadcast_to", _sizes(shape, "broadcast_to"))
         return self._c.broadcast_to(_sizes(shape, "broadcast_to"))
 
     def squeeze(self, dim: int | Sequence[int] | None = None) -> Tensor:
+        if self._rg and _state.enabled:
+            return _AG.Reshape.apply(self, "reshape", _fresh(self._c).squeeze(dim)._c.shape)
         if dim is None:
             return self._c.squeeze_all()
         if isinstance(dim, int):
@@ -341,13 +501,15 @@ class Tensor:
         return _wrap(c)
 
     def unsqueeze(self, dim: int) -> Tensor:
+        if self._rg and _state.enabled:
+            return _AG.Reshape.apply(self, "unsqueeze", dim)
         return self._c.unsqueeze(dim)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         shape = self._c.shape
         n = len(shape)
         if n == 0:
-            return self._c.reshape((1,))
+            return self.reshape((1,))
         s = _wrap_dim("flatten", start_dim, n, shape)
         e = _wrap_dim("flatten", end_dim, n, shape)
         if s > e:
@@ -355,7 +517,7 @@ class Tensor:
         size = 1
         for d in shape[s : e + 1]:
             size *= d
-        return self._c.reshape(shape[:s] + (size,) + shape[e + 1 :])
+        return self.reshape(shape[:s] + (size,) + shape[e + 1 :])
 
     def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
         shape = self._c.shape
@@ -372,21 +534,37 @@ class Tensor:
                 f"[unflatten] sizes {sizes} don't multiply to the size {shape[d]} of dim {dim}"
                 f" (shape {shape})"
             )
-        return self._c.view(shape[:d] + sizes + shape[d + 1 :])
+        return self.view(shape[:d] + sizes + shape[d + 1 :])
 
     def narrow(self, dim: int, start: int, length: int) -> Tensor:
-        return self._c.narrow(dim, int(start), int(length))
+        start, length = int(start), int(length)
+        if self._rg and _state.enabled:
+            return _view_fn(self, lambda c: c.narrow(dim, start, length))
+        return self._c.narrow(dim, start, length)
 
     def select(self, dim: int, index: int) -> Tensor:
-        return self._c.select(dim, int(index))
+        index = int(index)
+        if self._rg and _state.enabled:
+            return _view_fn(self, lambda c: c.select(dim, index))
+        return self._c.select(dim, index)
 
     def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+        if self._rg and _state.enabled:
+            return _view_fn(self, lambda c: c.diagonal(offset, dim1, dim2))
         return self._c.diagonal(offset, dim1, dim2)
 
     def as_strided(self, size: Sequence[int], stride: Sequence[int],
                    storage_offset: int | None = None) -> Tensor:
         off = self._c.offset if storage_offset is None else storage_offset
-        return self._c.as_strided(tuple(size), tuple(stride), off)
+        size, stride = tuple(size), tuple(stride)
+        if self._rg and _state.enabled:
+            if not self._c.is_contiguous() or self._c.offset:
+                raise NotImplementedError(
+                    "[as_strided] gradients through as_strided need a contiguous input with "
+                    "storage offset 0"
+                )
+            return _view_fn(self, lambda c: c.as_strided(size, stride, off))
+        return self._c.as_strided(size, stride, off)
 
     def split(
         self, split_size_or_sections: int | Sequence[int], dim: int = 0
@@ -407,7 +585,7 @@ class Tensor:
                 )
         out, start = [], 0
         for s in sizes:
-            out.append(self._c.narrow(d, start, s))
+            out.append(self.narrow(d, start, s))
             start += s
         return tuple(out)
 
@@ -421,72 +599,35 @@ class Tensor:
     def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
         shape = self._c.shape
         d = _wrap_dim("unbind", dim, len(shape), shape)
-        return tuple(self._c.select(d, i) for i in range(shape[d]))
+        return tuple(self.select(d, i) for i in range(shape[d]))
 
     def contiguous(self) -> Tensor:
-        return self if self._c.is_contiguous() else self._c.clone()
+        return self if self._c.is_contiguous() else self.clone()
 
-    def clone(self) -> Tensor:
+    def clone(self, *, memory_format: Any = None) -> Tensor:
+        if self._rg and _state.enabled:
+            return _AG.Clone.apply(self)
         return self._c.clone()
 
-    def detach(self) -> Tensor:
-        return self._c.view(self._c.shape) if self._c.numel else _wrap(self._c)
-
-    def copy_(self, src: Any) -> Tensor:
+    def copy_(self, src: Any, non_blocking: bool = False) -> Tensor:
+        if _state.enabled and (self._rg or (isinstance(src, Tensor) and src._rg)):
+            self[...] = src
+            return self
         self._c.copy_(_as_c_tensor(src, self))
         return self
 
     def fill_(self, value: Any) -> Tensor:
+        if _state.enabled and (self._rg or (isinstance(value, Tensor) and value._rg)):
+            self[...] = value
+            return self
         self._c.copy_(_as_c_tensor(value, self))
         return self
 
     def zero_(self) -> Tensor:
         return self.fill_(0)
 
-    # ---- arithmetic operators: straight into _C ------------------------------------------------
-    def __add__(self, other: Any) -> Tensor:
-        return _C.op_add(self, other)
-
-    def __radd__(self, other: Any) -> Tensor:
-        return _C.op_add(other, self)
-
-    def __iadd__(self, other: Any) -> Tensor:
-        _C.add_(self, other)
-        return self
-
-    def __sub__(self, other: Any) -> Tensor:
-        return _C.op_sub(self, other)
-
-    def __rsub__(self, other: Any) -> Tensor:
-        return _C.op_sub(other, self)
-
-    def __isub__(self, other: Any) -> Tensor:
-        _C.sub_(self, other)
-        return self
-
-    def __mul__(self, other: Any) -> Tensor:
-        return _C.op_mul(self, other)
-
-    def __rmul__(self, other: Any) -> Tensor:
-        return _C.op_mul(other, self)
-
-    def __imul__(self, other: Any) -> Tensor:
-        _C.mul_(self, other)
-        return self
-
-    def __truediv__(self, other: Any) -> Tensor:
-        return _C.op_div(self, other)
-
-    def __rtruediv__(self, other: Any) -> Tensor:
-        return _C.op_div(other, self)
-
-    def __itruediv__(self, other: Any) -> Tensor:
-        _C.div_(self, other)
-        return self
-
-    def __neg__(self) -> Tensor:
-        return _C.neg(self)
-
+    # arithmetic operators (__add__ ...) are attached by ops/elementwise.py, which knows when
+    # to record the graph
     def __pos__(self) -> Tensor:
         return self
 
@@ -499,6 +640,25 @@ class Tensor:
         from .ops import indexing
 
         indexing.setitem(self, index, value)
+
+
+def with_requires_grad(fn: Any) -> Any:
+    """Adds PyTorch's ``requires_grad=`` keyword to a factory function."""
+    import functools
+
+    @functools.wraps(fn)
+    def factory(*args: Any, requires_grad: bool = False, **kwargs: Any) -> Tensor:
+        out = fn(*args, **kwargs)
+        return out.requires_grad_() if requires_grad else out
+
+    return factory
+
+
+def _view_fn(t: Tensor, fn: Any) -> Tensor:
+    return _AG.Slice.apply(t, fn)
+
+
+_RETAIN = object()  # marks a non-leaf tensor whose grad is kept (retain_grad)
 
 
 def _is_dtype_name(s: str) -> bool:
@@ -544,8 +704,15 @@ def _format(t: Tensor) -> str:
     if a.size == 0 and a.ndim != 1:
         extras.append(f"size={tuple(a.shape)}")
         body = "[]"
+    if t._node is not None:
+        extras.append(f"grad_fn=<{t._node.name()}>")
+    elif t._rg:
+        extras.append("requires_grad=True")
     return "tensor(" + body + ("" if not extras else ", " + ", ".join(extras)) + ")"
 
 
 _C._set_tensor_class(Tensor)
 
+# Differentiable views and copies; imported last because they need the Tensor class.
+from .autograd import _shape as _AG  # noqa: E402
+from .autograd.grad_mode import _state  # noqa: E402

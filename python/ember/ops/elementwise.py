@@ -12,7 +12,10 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import _C
-from ..tensor import Tensor, _c, _wrap
+from ..autograd import _elementwise as _ag
+from ..autograd.function import rebase_inplace
+from ..autograd.grad_mode import _state
+from ..tensor import Tensor
 
 __all__ = [
     "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide",
@@ -29,11 +32,31 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
+def _rg(x: Any) -> Any:
+    return isinstance(x, Tensor) and x._rg
+
+
+_BINARY_GRAD: dict[str, Callable[..., Any]] = {
+    "mul": _ag.Mul.apply, "pow": _ag.Pow.apply, "remainder": _ag.Remainder.apply,
+    "maximum": lambda a, b: _ag._MaxMin.apply(a, b, True),
+    "minimum": lambda a, b: _ag._MaxMin.apply(a, b, False),
+}
+
+
 def _binary(name: str) -> Callable[[Any, Any], Tensor]:
     fn = getattr(_C, name)
+    grad_fn = _BINARY_GRAD.get(name)
+    if grad_fn is None:  # comparisons, logical and bitwise ops, floor_divide: not differentiable
 
-    def op(input: Any, other: Any) -> Tensor:
-        return _wrap(fn(_c(input), _c(other)))
+        def op(input: Any, other: Any) -> Tensor:
+            return fn(input, other)
+
+    else:
+
+        def op(input: Any, other: Any) -> Tensor:
+            if (_rg(input) or _rg(other)) and _state.enabled:
+                return grad_fn(input, other)
+            return fn(input, other)
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"Elementwise {name}(input, other) with broadcasting and PyTorch promotion."
@@ -42,9 +65,18 @@ def _binary(name: str) -> Callable[[Any, Any], Tensor]:
 
 def _unary(name: str) -> Callable[[Any], Tensor]:
     fn = getattr(_C, name)
+    grad_fn = _ag.UNARY[name].apply if name in _ag.UNARY else None
+    if grad_fn is None:
 
-    def op(input: Any) -> Tensor:
-        return _wrap(fn(_c(input)))
+        def op(input: Any) -> Tensor:
+            return fn(input)
+
+    else:
+
+        def op(input: Any) -> Tensor:
+            if _rg(input) and _state.enabled:
+                return grad_fn(input)
+            return fn(input)
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"Elementwise {name}(input); integer input gives float32 for float functions."
@@ -79,12 +111,16 @@ isnan, isinf, isfinite = _unary("isnan"), _unary("isinf"), _unary("isfinite")
 
 def add(input: Any, other: Any, *, alpha: float = 1) -> Tensor:
     """input + alpha * other."""
-    return _wrap(_C.add(_c(input), _c(other), alpha))
+    if (_rg(input) or _rg(other)) and _state.enabled:
+        return _ag.Add.apply(input, other, alpha)
+    return _C.add(input, other, alpha)
 
 
 def sub(input: Any, other: Any, *, alpha: float = 1) -> Tensor:
     """input - alpha * other."""
-    return _wrap(_C.sub(_c(input), _c(other), alpha))
+    if (_rg(input) or _rg(other)) and _state.enabled:
+        return _ag.Sub.apply(input, other, alpha)
+    return _C.sub(input, other, alpha)
 
 
 subtract = sub
@@ -92,45 +128,55 @@ subtract = sub
 
 def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
     """True division (integers give float32), or rounded: 'trunc' (toward 0), 'floor'."""
-    return _wrap(_C.div(_c(input), _c(other), rounding_mode))
+    if rounding_mode is None and (_rg(input) or _rg(other)) and _state.enabled:
+        return _ag.Div.apply(input, other)
+    return _C.div(input, other, rounding_mode)
 
 
 divide = true_divide = div
 
 
+def _un(name: str, input: Any, *extra: Any) -> Tensor:
+    if _rg(input) and _state.enabled:
+        return _ag.UNARY[name].apply(input, *extra)
+    return getattr(_C, name)(input, *extra)
+
+
 def round(input: Tensor, decimals: int = 0) -> Tensor:  # noqa: A001
     """Rounds half to even (as torch.round), at `decimals` decimal places."""
-    return _wrap(_C.round(_c(input), decimals))
+    return _un("round", input, decimals)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """x * Phi(x); approximate='tanh' uses the tanh formula. Float input only."""
-    return _wrap(_C.gelu(_c(input), approximate))
+    return _un("gelu", input, approximate)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
     """x if x > 0 else negative_slope * x. Float input only."""
-    return _wrap(_C.leaky_relu(_c(input), negative_slope))
+    return _un("leaky_relu", input, negative_slope)
 
 
 def elu(input: Tensor, alpha: float = 1.0) -> Tensor:
     """x if x > 0 else alpha * (exp(x) - 1). Float input only."""
-    return _wrap(_C.elu(_c(input), alpha, 1.0))
+    return _un("elu", input, alpha, 1.0)
 
 
 def selu(input: Tensor) -> Tensor:
     """scale * elu(x, alpha) with the self-normalising constants. Float input only."""
-    return _wrap(_C.elu(_c(input), _SELU_ALPHA, _SELU_SCALE))
+    return _un("elu", input, _SELU_ALPHA, _SELU_SCALE)
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold."""
-    return _wrap(_C.softplus(_c(input), beta, threshold))
+    return _un("softplus", input, beta, threshold)
 
 
 def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
     """min(max(input, min), max); bounds may be scalars or tensors; NaN propagates."""
-    return _wrap(_C.clamp(_c(input), _c(min), _c(max)))
+    if (_rg(input) or _rg(min) or _rg(max)) and _state.enabled:
+        return _ag.Clamp.apply(input, min, max)
+    return _C.clamp(input, min, max)
 
 
 clip = clamp
@@ -138,21 +184,29 @@ clip = clamp
 
 def where(condition: Tensor, input: Any, other: Any) -> Tensor:
     """input where condition (a bool tensor) holds, else other; scalars allowed."""
-    return _wrap(_C.where(_c(condition), _c(input), _c(other)))
+    if (_rg(input) or _rg(other)) and _state.enabled:
+        return _ag.Where.apply(condition, input, other)
+    return _C.where(condition, input, other)
 
 
 def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,
                neginf: float | None = None) -> Tensor:
     """NaN -> nan, +-inf -> posinf/neginf (default: the dtype's largest finite values)."""
-    return _wrap(_C.nan_to_num(_c(input), nan, posinf, neginf))
+    return _un("nan_to_num", input, nan, posinf, neginf)
 
 
 # ---- Tensor methods and operators -----------------------------------------------------------
 def _inplace(name: str) -> Callable[..., Tensor]:
     fn = getattr(_C, name)
+    out_of_place = name[:-1]
 
     def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-        fn(self._c, *(_c(a) for a in args), **{k: _c(v) for k, v in kwargs.items()})
+        if _state.enabled and (self._rg or any(_rg(a) for a in args)
+                               or any(_rg(v) for v in kwargs.values())):
+            # recorded as the out-of-place op whose result is written back into self
+            return rebase_inplace(self, name, getattr(Tensor, out_of_place)(self, *args,
+                                                                            **kwargs))
+        fn(self, *args, **kwargs)
         return self
 
     method.__name__ = method.__qualname__ = name
@@ -200,6 +254,40 @@ _INPLACE = {
 for _name, _cname in _INPLACE.items():
     setattr(Tensor, _name, _inplace(_cname))
 
+def _op(name: str, c_op: Callable[[Any, Any], Any], grad: Callable[..., Any],
+        reflected: bool = False) -> Callable[[Tensor, Any], Tensor]:
+    """An arithmetic operator: straight into _C unless the graph is recorded."""
+    if reflected:
+
+        def method(self: Tensor, other: Any) -> Tensor:
+            if (self._rg or _rg(other)) and _state.enabled:
+                return grad(other, self)
+            return c_op(other, self)
+
+    else:
+
+        def method(self: Tensor, other: Any) -> Tensor:
+            if (self._rg or _rg(other)) and _state.enabled:
+                return grad(self, other)
+            return c_op(self, other)
+
+    method.__name__ = method.__qualname__ = name
+    return method
+
+
+Tensor.__add__ = _op("__add__", _C.op_add, _ag.Add.apply)
+Tensor.__radd__ = _op("__radd__", _C.op_add, _ag.Add.apply, reflected=True)
+Tensor.__sub__ = _op("__sub__", _C.op_sub, _ag.Sub.apply)
+Tensor.__rsub__ = _op("__rsub__", _C.op_sub, _ag.Sub.apply, reflected=True)
+Tensor.__mul__ = _op("__mul__", _C.op_mul, _ag.Mul.apply)
+Tensor.__rmul__ = _op("__rmul__", _C.op_mul, _ag.Mul.apply, reflected=True)
+Tensor.__truediv__ = _op("__truediv__", _C.op_div, _ag.Div.apply)
+Tensor.__rtruediv__ = _op("__rtruediv__", _C.op_div, _ag.Div.apply, reflected=True)
+Tensor.__iadd__ = _inplace("add_")
+Tensor.__isub__ = _inplace("sub_")
+Tensor.__imul__ = _inplace("mul_")
+Tensor.__itruediv__ = _inplace("div_")
+Tensor.__neg__ = neg
 Tensor.__eq__ = eq  # type: ignore[assignment]
 Tensor.__ne__ = ne  # type: ignore[assignment]
 Tensor.__lt__ = lt

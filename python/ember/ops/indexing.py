@@ -13,6 +13,9 @@ from typing import Any
 import numpy as np
 
 from .. import _C
+from ..autograd import _shape as _ag
+from ..autograd.function import check_inplace, rebase_inplace
+from ..autograd.grad_mode import _state
 from ..creation import tensor
 from ..tensor import Tensor, _as_c_tensor, _c, _wrap
 
@@ -86,6 +89,8 @@ def _int(i: Any) -> int:
 
 
 def getitem(t: Tensor, index: Any) -> Tensor:
+    if t._rg and _state.enabled:
+        return _getitem_grad(t, index)
     if isinstance(index, int) and not isinstance(index, bool):
         return _wrap(t._c.select(0, index))
     if not isinstance(index, tuple):
@@ -96,7 +101,24 @@ def getitem(t: Tensor, index: Any) -> Tensor:
     return _wrap(_basic(t._c, index))
 
 
+def _getitem_grad(t: Tensor, index: Any) -> Tensor:
+    if not isinstance(index, tuple):
+        index = (index,)
+    if any(_is_advanced(i) for i in index):
+        return _ag.IndexGet.apply(t, index)
+    index = _expand_ellipsis(index, t.ndim)
+    return _ag.Slice.apply(t, lambda c: _basic(c, index))
+
+
 def setitem(t: Tensor, index: Any, value: Any) -> None:
+    if _state.enabled and (t._rg or (isinstance(value, Tensor) and value._rg)):
+        check_inplace(t, "setitem")
+        _ag.SetItem.apply(t, value, index)
+        return
+    _raw_setitem(t, index, value)
+
+
+def _raw_setitem(t: Tensor, index: Any, value: Any) -> None:
     if not isinstance(index, tuple):
         index = (index,)
     if any(_is_advanced(i) for i in index):
@@ -163,16 +185,30 @@ def _advanced_setitem(t: Tensor, index: tuple[Any, ...], value: Any) -> None:
 def _tensors(ts: Any, op: str) -> list[_C.Tensor]:
     if isinstance(ts, Tensor) or not isinstance(ts, (list, tuple)):
         raise TypeError(f"[{op}] expected a list or tuple of tensors, got {type(ts).__name__}")
-    return [_c(x if isinstance(x, Tensor) else tensor(x)) for x in ts]
+    return [x if isinstance(x, Tensor) else tensor(x) for x in ts]
+
+
+def _rg(x: Any) -> Any:
+    return isinstance(x, Tensor) and x._rg
+
+
+def _broadcast_shape(a: Sequence[int], b: Sequence[int]) -> tuple[int, ...]:
+    n = max(len(a), len(b))
+    a = (1,) * (n - len(a)) + tuple(a)
+    b = (1,) * (n - len(b)) + tuple(b)
+    return tuple(y if x == 1 else x for x, y in zip(a, b, strict=True))
 
 
 def _ix(index: Any) -> _C.Tensor:
-    return _c(index) if isinstance(index, Tensor) else _index_tensor(index)
+    return index if isinstance(index, Tensor) else _wrap(_index_tensor(index))
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Joins tensors along an existing dim; dtypes promote as in PyTorch."""
-    return _wrap(_C.cat(_tensors(tensors, "cat"), dim))
+    ts = _tensors(tensors, "cat")
+    if _state.enabled and any(t._rg for t in ts):
+        return _ag.Cat.apply(dim, *ts)
+    return _C.cat(ts, dim)
 
 
 concat = concatenate = cat
@@ -180,19 +216,27 @@ concat = concatenate = cat
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Joins same-shaped tensors along a new dim."""
-    return _wrap(_C.stack(_tensors(tensors, "stack"), dim))
+    ts = _tensors(tensors, "stack")
+    if _state.enabled and any(t._rg for t in ts):
+        return _ag.Stack.apply(dim, *ts)
+    return _C.stack(ts, dim)
 
 
 def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
     """out[i][j] = input[index[i][j]][j] (dim 0); the result has index's shape."""
-    return _wrap(_C.gather(_c(input), dim, _ix(index)))
+    if input._rg and _state.enabled:
+        return _ag.Gather.apply(input, dim, _ix(index))
+    return _C.gather(input, dim, _ix(index))
 
 
 def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: Any = None,
             reduce: str | None = None) -> Tensor:
     """A copy of input with input[index[i][j]][j] = src[i][j] (dim 0); src may be a scalar
     (or given as value=). reduce='add' or 'multiply' combines instead of storing."""
-    return _wrap(_C.scatter(_c(input), dim, _ix(index), _src(src, value), reduce, False))
+    s = _src(src, value)
+    if _state.enabled and (input._rg or _rg(s)):
+        return _ag.Scatter.apply(input, dim, _ix(index), s, reduce)
+    return _C.scatter(input, dim, _ix(index), s, reduce, False)
 
 
 def _src(src: Any, value: Any) -> Any:
@@ -203,43 +247,65 @@ def _src(src: Any, value: Any) -> Any:
 
 def scatter_(self: Tensor, dim: int, index: Tensor, src: Any = None, *, value: Any = None,
              reduce: str | None = None) -> Tensor:
-    _C.scatter(_c(self), dim, _ix(index), _src(src, value), reduce, True)
+    s = _src(src, value)
+    if _state.enabled and (self._rg or _rg(s)):
+        return rebase_inplace(self, "scatter_", scatter(self, dim, index, s, reduce=reduce))
+    _C.scatter(self, dim, _ix(index), s, reduce, True)
     return self
 
 
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """scatter with reduce='add': duplicate indices accumulate."""
-    return _wrap(_C.scatter(_c(input), dim, _ix(index), _c(src), "add", False))
+    if _state.enabled and (input._rg or _rg(src)):
+        return _ag.ScatterAdd.apply(input, dim, _ix(index), src)
+    return _C.scatter(input, dim, _ix(index), src, "add", False)
 
 
 def scatter_add_(self: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
-    _C.scatter(_c(self), dim, _ix(index), _c(src), "add", True)
+    if _state.enabled and (self._rg or _rg(src)):
+        return rebase_inplace(self, "scatter_add_", scatter_add(self, dim, index, src))
+    _C.scatter(self, dim, _ix(index), src, "add", True)
     return self
 
 
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     """The entries of input along dim at the (0-d or 1-D) index."""
-    return _wrap(_C.index_select(_c(input), dim, _ix(index)))
+    if input._rg and _state.enabled:
+        ix = _ix(index)
+        d = dim % max(input.ndim, 1)
+        if input.ndim == 0:
+            return _ag.IndexGet.apply(input.reshape(1), (ix.reshape(-1),)).reshape(())
+        return _ag.IndexGet.apply(input, (slice(None),) * d + (ix.reshape(-1),))
+    return _C.index_select(input, dim, _ix(index))
 
 
 def take(input: Tensor, index: Tensor) -> Tensor:
     """input flattened, indexed by index; the result has index's shape."""
-    return _wrap(_C.take(_c(input), _ix(index)))
+    if input._rg and _state.enabled:
+        return _ag.IndexGet.apply(input.reshape(-1), (_ix(index),))
+    return _C.take(input, _ix(index))
 
 
 def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
     """input where mask is False, value where it is True (mask broadcasts)."""
-    return _wrap(_C.masked_fill(_c(input), _c(mask), _c(value), False))
+    if _state.enabled and (input._rg or _rg(value)):
+        return _ag.MaskedFill.apply(input, mask, value)
+    return _C.masked_fill(input, mask, value, False)
 
 
 def masked_fill_(self: Tensor, mask: Tensor, value: Any) -> Tensor:
-    _C.masked_fill(_c(self), _c(mask), _c(value), True)
+    if _state.enabled and (self._rg or _rg(value)):
+        return rebase_inplace(self, "masked_fill_", masked_fill(self, mask, value))
+    _C.masked_fill(self, mask, value, True)
     return self
 
 
 def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     """The 1-D tensor of input's entries where the (broadcast) mask is True."""
-    return _wrap(_C.masked_select(_c(input), _c(mask)))
+    if input._rg and _state.enabled:
+        shape = _broadcast_shape(input.shape, mask.shape)
+        return _ag.IndexGet.apply(input.expand(shape), (mask.expand(shape),))
+    return _C.masked_select(input, mask)
 
 
 def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
@@ -255,8 +321,17 @@ def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
 def index_put_(self: Tensor, indices: Sequence[Any], values: Any,
                accumulate: bool = False) -> Tensor:
     """self[indices] = values; with accumulate, values add up (duplicates included)."""
+    if _state.enabled and (self._rg or _rg(values)):
+        index = tuple(slice(None) if i is None else _ix(i) for i in indices)
+        if not accumulate:
+            setitem(self, index, values)
+            return self
+        sel_shape = _advanced_getitem(self.detach(), index).shape
+        vals = values.expand(sel_shape) if isinstance(values, Tensor) else values
+        added = _ag.IndexAdd.apply(vals, self.shape, index)
+        return rebase_inplace(self, "index_put_", self + added)
     entries = [None if i is None else _ix(i) for i in indices]
-    _C.index_put_(_c(self), entries, _c(values), accumulate)
+    _C.index_put_(self, entries, values, accumulate)
     return self
 
 

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import _C
+from ..autograd import _linalg as _ag
+from ..autograd.grad_mode import _state
 from ..tensor import Tensor
 
 __all__ = [
@@ -23,31 +25,43 @@ __all__ = [
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     """NumPy's matmul: 1-D operands are vectors (a dim added, then removed), N-D ones stacks of
     matrices whose batch dims broadcast."""
+    if (input._rg or other._rg) and _state.enabled:
+        return _ag.Matmul.apply(input, other, "matmul")
     return _C.matmul(input, other)
 
 
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
     """(n, k) @ (k, m) for 2-D tensors only."""
+    if (input._rg or mat2._rg) and _state.enabled:
+        return _ag.Matmul.apply(input, mat2, "mm")
     return _C.mm(input, mat2)
 
 
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     """(b, n, k) @ (b, k, m); no broadcasting."""
+    if (input._rg or mat2._rg) and _state.enabled:
+        return _ag.Matmul.apply(input, mat2, "bmm")
     return _C.bmm(input, mat2)
 
 
 def mv(input: Tensor, vec: Tensor) -> Tensor:
     """(n, k) @ (k,) -> (n,)."""
+    if (input._rg or vec._rg) and _state.enabled:
+        return _ag.Matmul.apply(input, vec, "mv")
     return _C.mv(input, vec)
 
 
 def dot(input: Tensor, other: Tensor) -> Tensor:
     """Inner product of two 1-D tensors of equal length, as a 0-d tensor."""
+    if (input._rg or other._rg) and _state.enabled:
+        return _ag.Matmul.apply(input, other, "dot")
     return _C.dot(input, other)
 
 
 def outer(input: Tensor, vec2: Tensor) -> Tensor:
     """(n,) x (m,) -> (n, m) with out[i, j] = input[i] * vec2[j]."""
+    if (input._rg or vec2._rg) and _state.enabled:
+        return _ag.Outer.apply(input, vec2)
     return _C.outer(input, vec2)
 
 
@@ -57,18 +71,24 @@ ger = outer
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
     """beta * input + alpha * mat1 @ mat2, input broadcast to the (n, m) result; beta = 0
     ignores input (NaN in it does not propagate)."""
+    if (_rg(input) or mat1._rg or mat2._rg) and _state.enabled:
+        return _ag.AddMM.apply(input, mat1, mat2, beta, alpha, "addmm")
     return _C.addmm(input, mat1, mat2, beta, alpha)
 
 
 def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1,
             alpha: Any = 1) -> Tensor:
     """beta * input + alpha * batch1 @ batch2 over a batch, input broadcast to the result."""
+    if (_rg(input) or batch1._rg or batch2._rg) and _state.enabled:
+        return _ag.AddMM.apply(input, batch1, batch2, beta, alpha, "baddbmm")
     return _C.baddbmm(input, batch1, batch2, beta, alpha)
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """input @ weight.T + bias for input (..., in), weight (out, in), bias (out,); the bias is
     fused into the GEMM and weight.T is a stride swap."""
+    if (input._rg or weight._rg or _rg(bias)) and _state.enabled:
+        return _ag.Linear.apply(input, weight, bias)
     return _C.linear(input, weight, bias)
 
 
@@ -266,11 +286,17 @@ def einsum(equation: str, *operands: Any) -> Tensor:
 def _rmatmul(self: Tensor, other: Any) -> Tensor:
     from ..creation import as_tensor
 
-    return _C.matmul(as_tensor(other), self)
+    return matmul(as_tensor(other), self)
 
 
 def _matmul_method(self: Tensor, other: Any) -> Tensor:
+    if (self._rg or _rg(other)) and _state.enabled:
+        return _ag.Matmul.apply(self, other, "matmul")
     return _C.op_matmul(self, other)
+
+
+def _rg(x: Any) -> Any:
+    return isinstance(x, Tensor) and x._rg
 
 
 Tensor.__matmul__ = _matmul_method

@@ -18,7 +18,7 @@ from .._device import to_device
 from .._dtype import get_default_dtype, int64
 from .._dtype import to_dtype as _to_dtype
 from ..creation import empty, tensor
-from ..tensor import Tensor, _c, _sizes, _wrap
+from ..tensor import Tensor, _c, _sizes, _wrap, with_requires_grad
 
 __all__ = [
     "Generator", "manual_seed", "seed", "initial_seed", "default_generator", "rand", "randn",
@@ -283,3 +283,8 @@ Tensor.uniform_ = uniform_
 Tensor.normal_ = normal_
 Tensor.bernoulli = bernoulli
 Tensor.bernoulli_ = bernoulli_
+
+
+# PyTorch's requires_grad= keyword on the float factories
+rand, randn, normal = (with_requires_grad(f) for f in (rand, randn, normal))
+rand_like, randn_like = with_requires_grad(rand_like), with_requires_grad(randn_like)

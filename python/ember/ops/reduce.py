@@ -12,6 +12,8 @@ from typing import Any, NamedTuple
 
 from .. import _C
 from .._dtype import to_dtype
+from ..autograd import _reduce as _ag
+from ..autograd.grad_mode import _state
 from ..tensor import Tensor, _c, _wrap
 
 __all__ = [
@@ -47,17 +49,23 @@ def sum(  # noqa: A001
     input: Tensor, dim: _Dim = None, keepdim: bool = False, *, dtype: Any = None
 ) -> Tensor:
     """Sum over ``dim``; integers and bool give int64 unless ``dtype`` says otherwise."""
-    return _wrap(_C.sum(_c(input), _dims(dim), keepdim, _code(dtype)))
+    if input._rg and _state.enabled:
+        return _ag.Sum.apply(input, _dims(dim), keepdim, _code(dtype))
+    return _C.sum(input, _dims(dim), keepdim, _code(dtype))
 
 
 def mean(input: Tensor, dim: _Dim = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     """Mean over ``dim``; a floating input or ``dtype`` is required (NaN when empty)."""
-    return _wrap(_C.mean(_c(input), _dims(dim), keepdim, _code(dtype)))
+    if input._rg and _state.enabled:
+        return _ag.Mean.apply(input, _dims(dim), keepdim, _code(dtype))
+    return _C.mean(input, _dims(dim), keepdim, _code(dtype))
 
 
 def prod(input: Tensor, dim: _Dim = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     """Product over ``dim``; integers and bool give int64 unless ``dtype`` says otherwise."""
-    return _wrap(_C.prod(_c(input), _dims(dim), keepdim, _code(dtype)))
+    if input._rg and _state.enabled:
+        return _ag.Prod.apply(input, _dims(dim), keepdim, _code(dtype))
+    return _C.prod(input, _dims(dim), keepdim, _code(dtype))
 
 
 def _correction(op: str, unbiased: Any, correction: Any) -> float:
@@ -81,19 +89,27 @@ def var(input: Tensor, dim: _Dim = None, unbiased: bool | None = None, keepdim: 
         correction: float | None = None) -> Tensor:
     """Variance over ``dim`` with divisor ``N - correction`` (default 1, Bessel's)."""
     dim, c, keepdim = _var_args("var", dim, unbiased, keepdim, correction)
-    return _wrap(_C.var(_c(input), _dims(dim), c, keepdim))
+    if input._rg and _state.enabled:
+        return _ag.Var.apply(input, _dims(dim), c, keepdim, False)
+    return _C.var(input, _dims(dim), c, keepdim)
 
 
 def std(input: Tensor, dim: _Dim = None, unbiased: bool | None = None, keepdim: bool = False, *,
         correction: float | None = None) -> Tensor:
     """Standard deviation, the square root of ``var`` with the same arguments."""
     dim, c, keepdim = _var_args("std", dim, unbiased, keepdim, correction)
-    return _wrap(_C.std(_c(input), _dims(dim), c, keepdim))
+    if input._rg and _state.enabled:
+        return _ag.Var.apply(input, _dims(dim), c, keepdim, True)
+    return _C.std(input, _dims(dim), c, keepdim)
 
 
 def max(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:  # noqa: A001
     """``max(x)``: the largest element (NaN if any). ``max(x, dim)``: ``(values, indices)``
     with the first occurrence's index. Raises IndexError on an empty reduction."""
+    if input._rg and _state.enabled:
+        if dim is None:
+            return _ag.AMax.apply(input, None, False, "max_all")
+        return max_result(*_ag.MaxDim.apply(input, dim, keepdim, True))
     if dim is None:
         return _wrap(_C.max_all(_c(input)))
     v, i = _C.max_dim(_c(input), dim, keepdim)
@@ -102,6 +118,10 @@ def max(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:  #
 
 def min(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:  # noqa: A001
     """``min(x)`` or ``min(x, dim) -> (values, indices)``, as ``max``."""
+    if input._rg and _state.enabled:
+        if dim is None:
+            return _ag.AMax.apply(input, None, False, "min_all")
+        return min_result(*_ag.MaxDim.apply(input, dim, keepdim, False))
     if dim is None:
         return _wrap(_C.min_all(_c(input)))
     v, i = _C.min_dim(_c(input), dim, keepdim)
@@ -120,17 +140,23 @@ def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tens
 
 def amax(input: Tensor, dim: _Dim = (), keepdim: bool = False) -> Tensor:
     """Maximum over ``dim`` (all dims when empty); NaN propagates."""
-    return _wrap(_C.amax(_c(input), _dims(dim), keepdim))
+    if input._rg and _state.enabled:
+        return _ag.AMax.apply(input, _dims(dim), keepdim, "amax")
+    return _C.amax(input, _dims(dim), keepdim)
 
 
 def amin(input: Tensor, dim: _Dim = (), keepdim: bool = False) -> Tensor:
     """Minimum over ``dim`` (all dims when empty); NaN propagates."""
-    return _wrap(_C.amin(_c(input), _dims(dim), keepdim))
+    if input._rg and _state.enabled:
+        return _ag.AMax.apply(input, _dims(dim), keepdim, "amin")
+    return _C.amin(input, _dims(dim), keepdim)
 
 
 def logsumexp(input: Tensor, dim: _Dim, keepdim: bool = False) -> Tensor:
     """``log(sum(exp(x)))`` over ``dim``, shifted by the max so it never overflows."""
-    return _wrap(_C.logsumexp(_c(input), _dims(dim), keepdim))
+    if input._rg and _state.enabled:
+        return _ag.LogSumExp.apply(input, _dims(dim), keepdim)
+    return _C.logsumexp(input, _dims(dim), keepdim)
 
 
 def _norm_order(p: Any) -> float:
@@ -149,7 +175,9 @@ def norm(input: Tensor, p: Any = "fro", dim: _Dim = None, keepdim: bool = False,
     order = _norm_order(p)
     if math.isnan(order) or (order < 0 and not math.isinf(order)):
         raise ValueError(f"[norm] p must be >= 0, inf or -inf, got {p!r}")
-    return _wrap(_C.norm(_c(x), order, _dims(dim), keepdim))
+    if x._rg and _state.enabled:
+        return _ag.Norm.apply(x, order, _dims(dim), keepdim)
+    return _C.norm(x, order, _dims(dim), keepdim)
 
 
 def any(input: Tensor, dim: _Dim = None, keepdim: bool = False) -> Tensor:  # noqa: A001
@@ -164,12 +192,16 @@ def all(input: Tensor, dim: _Dim = None, keepdim: bool = False) -> Tensor:  # no
 
 def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     """Running sum along ``dim``; integers and bool give int64 unless ``dtype`` is given."""
-    return _wrap(_C.cumsum(_c(input), dim, _code(dtype)))
+    if input._rg and _state.enabled:
+        return _ag.CumSum.apply(input, dim, _code(dtype))
+    return _C.cumsum(input, dim, _code(dtype))
 
 
 def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     """Running product along ``dim``; integers and bool give int64 unless ``dtype`` is given."""
-    return _wrap(_C.cumprod(_c(input), dim, _code(dtype)))
+    if input._rg and _state.enabled:
+        return _ag.CumProd.apply(input, dim, _code(dtype))
+    return _C.cumprod(input, dim, _code(dtype))
 
 
 for _f in (sum, mean, prod, var, std, max, min, argmax, argmin, amax, amin, logsumexp, norm,
