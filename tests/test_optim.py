@@ -363,3 +363,72 @@ def test_optimizer_api():
     assert a.grad is None
     calls = []
     assert opt.step(lambda: calls.append(1) or 3.5) == 3.5 and calls == [1]
+
+
+# ---- gradient clipping and the L1 penalty -----------------------------------------------
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, 3.5, float("inf")])
+@pytest.mark.parametrize("max_norm", [0.5, 1e3])
+def test_clip_grad_norm_matches_torch(norm_type, max_norm):
+    torch = pytest.importorskip("torch")
+    from ember.nn.utils import clip_grad_norm_
+
+    rng = np.random.default_rng(2)
+    grads = [rng.standard_normal(s).astype(np.float32) for s in SHAPES]
+    ep = [ember.zeros(s) for s in SHAPES] + [ember.zeros(3)]  # the last has no grad
+    tp = [torch.zeros(s) for s in SHAPES] + [torch.zeros(3)]
+    for e, t, g in zip(ep, tp, grads, strict=False):
+        e.grad, t.grad = ember.tensor(g), torch.tensor(g)
+    en = clip_grad_norm_(ep, max_norm, norm_type)
+    tn = torch.nn.utils.clip_grad_norm_(tp, max_norm, norm_type)
+    np.testing.assert_allclose(float(en), float(tn), rtol=1e-6)
+    for e, t in zip(ep[:-1], tp[:-1], strict=True):
+        np.testing.assert_allclose(np.asarray(e.grad), t.grad.numpy(), rtol=1e-6, atol=1e-7)
+    assert ep[-1].grad is None
+
+
+def test_clip_grad_value_and_errors():
+    from ember.nn.utils import clip_grad_norm_, clip_grad_value_
+
+    p = ember.zeros(4)
+    p.grad = ember.tensor([-3.0, -0.5, 0.5, 3.0])
+    clip_grad_value_(p, 1.0)
+    assert np.asarray(p.grad).tolist() == [-1.0, -0.5, 0.5, 1.0]
+    assert float(clip_grad_norm_([ember.zeros(2)], 1.0)) == 0.0  # no gradients at all
+    p.grad = ember.tensor([1.0, float("inf"), 0.0, 0.0])
+    with pytest.raises(RuntimeError, match="non-finite"):
+        clip_grad_norm_(p, 1.0, error_if_nonfinite=True)
+
+
+def test_l1_penalty_gradient():
+    from ember.nn.utils import l1_penalty
+
+    rng = np.random.default_rng(3)
+    arrs = [rng.standard_normal(s) for s in SHAPES]
+    ps = [ember.tensor(a, requires_grad=True) for a in arrs]
+    loss = l1_penalty(ps) * 0.5
+    np.testing.assert_allclose(float(loss), 0.5 * sum(np.abs(a).sum() for a in arrs))
+    loss.backward()
+    for p, a in zip(ps, arrs, strict=True):
+        np.testing.assert_allclose(np.asarray(p.grad), 0.5 * np.sign(a))
+
+
+@pytest.mark.parametrize("name,kw", [("SGD", dict(lr=0.1, momentum=0.9)),
+                                     ("Adam", dict(lr=0.1)), ("RMSprop", dict(lr=0.05)),
+                                     ("Adagrad", dict(lr=0.5))])
+def test_minimises_with_autograd_closure(name, kw):
+    """Gradients come from backward (an expanded, non-contiguous grad for `b`)."""
+    target = ember.tensor([1.0, -2.0, 3.0])
+    w = ember.zeros(3, requires_grad=True)
+    b = ember.zeros(1, requires_grad=True)
+    opt = getattr(ember.optim, name)([w, b], **kw)
+
+    def closure():
+        opt.zero_grad()
+        loss = ((w + b - target) ** 2).sum()
+        loss.backward()
+        return loss
+
+    first = float(opt.step(closure))
+    for _ in range(150):
+        last = float(opt.step(closure))
+    assert last < 1e-2 * first
