@@ -174,10 +174,11 @@ def test_kernel_bumps_versions_and_handles_empty():
     _C.sgd_step([p, ember.zeros(0)], [g, ember.zeros(0)], None, 0.5, 0, 0, False, 0, False,
                 True)
     np.testing.assert_array_equal(np.asarray(p), [-0.5] * 3)
-    before = p._c.version if hasattr(p._c, "version") else None
-    _C.sgd_step([p], [g], None, 0.5, 0, 0, False, 0, False, True)
-    if before is not None:
-        assert p._c.version == before + 1
+    m, v = ember.zeros(3), ember.zeros(3)
+    before = [t._version for t in (p, g, m, v)]
+    _C.adam_step([p], [g], [m], [v], None, 1, 0.1, 0.9, 0.999, 1e-8, 0, False, False, False)
+    assert [t._version for t in (p, g, m, v)] == [before[0] + 1, before[1], before[2] + 1,
+                                                  before[3] + 1]
 
 
 def test_kernel_thread_count_invariant(rng):
