@@ -41,17 +41,31 @@ int64_t first_tensor(const TensorLists& t, int64_t b) {
   return lo;
 }
 
-// body(k, lo, hi): elements [lo, hi) of tensor k, for every part of the group.
+template <class Body>
+struct RangeTask {
+  const TensorLists& t;
+  const Body& body;
+};
+
+// One thread's chunk [b, e) of the group's index space, cut at tensor boundaries.
+template <class Body>
+void run_chunk(int64_t b, int64_t e, void* ctx) {
+  const auto& task = *static_cast<const RangeTask<Body>*>(ctx);
+  const TensorLists& t = task.t;
+  for (int64_t k = first_tensor(t, b); b < e; ++k) {
+    int64_t hi = e < t.starts[k + 1] ? e : t.starts[k + 1];
+    if (hi > b) task.body(k, b - t.starts[k], hi - t.starts[k]);
+    b = hi;
+  }
+}
+
+// body(k, lo, hi): elements [lo, hi) of tensor k, for every part of the group. Calls
+// parallel_for_impl with a function of this file's anonymous namespace (the parallel_for
+// template would put the vector loop in a symbol named ember::parallel_for<...>).
 template <class Body>
 void for_each_range(const TensorLists& t, const Body& body) {
-  parallel_for(0, t.starts[t.n], kOptimGrain, [&](int64_t b, int64_t e) {
-    int64_t k = first_tensor(t, b);
-    for (; b < e; ++k) {
-      int64_t hi = e < t.starts[k + 1] ? e : t.starts[k + 1];
-      if (hi > b) body(k, b - t.starts[k], hi - t.starts[k]);
-      b = hi;
-    }
-  });
+  RangeTask<Body> task{t, body};
+  parallel_for_impl(0, t.starts[t.n], kOptimGrain, &run_chunk<Body>, &task);
 }
 
 template <class T>
