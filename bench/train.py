@@ -170,6 +170,7 @@ def child_linear(lib: str, repeats: int) -> dict[str, Any]:
 
 
 def child_main(args: argparse.Namespace) -> None:
+    args.threads = args.threads[0]
     if args.lib == "ember":
         import ember
 

@@ -46,6 +46,7 @@ void bind_probe(py::module_& m);        // peak FMA throughput and memory bandwi
 void bind_gemm(py::module_& m);         // raw GEMM kernel access, blocking and cache queries
 void bind_linalg(py::module_& m);       // matmul, mm, bmm, addmm, baddbmm, mv, dot, outer, linear
 void bind_nn(py::module_& m);           // softmax, log_softmax, cross_entropy (+ backward)
+void bind_optim(py::module_& m);        // fused multi-tensor SGD/Adam/RMSprop/Adagrad steps
 
 }  // namespace ember::py_bind
 

@@ -45,4 +45,5 @@ PYBIND11_MODULE(_C, m) {
   bind_gemm(m);
   bind_linalg(m);
   bind_nn(m);
+  bind_optim(m);
 }

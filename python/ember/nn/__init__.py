@@ -1,12 +1,11 @@
 """ember.nn: Module, Parameter, layers, activations, losses, init and functional (PyTorch's
 torch.nn API)."""
 
-from . import functional, init  # noqa: F401
+from . import (  # noqa: F401
+    functional,
+    init,
+    utils,  # noqa: F401  (clip_grad_norm_, clip_grad_value_, l1_penalty)
+)
 from .modules import *  # noqa: F403
 from .modules import Module, RemovableHandle  # noqa: F401
 from .parameter import Buffer, Parameter  # noqa: F401
-
-try:  # nn.utils (clip_grad_norm_ ...) is written separately and may not be there yet
-    from . import utils  # noqa: F401
-except ImportError:
-    pass
