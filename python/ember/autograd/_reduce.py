@@ -9,6 +9,7 @@ from typing import Any
 from .. import _C
 from ..tensor import Tensor
 from .function import Function
+from .grad_mode import _state
 
 
 def norm_dims(dim: Any, ndim: int) -> tuple[int, ...]:
@@ -30,6 +31,13 @@ def _unreduce(g: Tensor, shape: tuple[int, ...], dims: tuple[int, ...], keepdim:
     return g
 
 
+def _kept(shape: tuple[int, ...], dims: tuple[int, ...]) -> list[int]:
+    kept = list(shape)
+    for d in dims:
+        kept[d] = 1
+    return kept
+
+
 def _count(shape: tuple[int, ...], dims: tuple[int, ...]) -> int:
     n = 1
     for d in dims:
@@ -46,6 +54,12 @@ class Sum(Function):
 
     @staticmethod
     def backward(ctx: Any, g: Tensor) -> Any:
+        if not _state.enabled and g._c.dtype_code == ctx.dtype.code:
+            # first order: the same views straight on _C (no graph to record)
+            c = g._c
+            if not ctx.keepdim and ctx.shape:
+                c = c.reshape(_kept(ctx.shape, ctx.dims))._c
+            return c.expand(ctx.shape), None, None, None
         g = _unreduce(g, ctx.shape, ctx.dims, ctx.keepdim).expand(ctx.shape)
         return (g if g.dtype == ctx.dtype else g.to(ctx.dtype)), None, None, None
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from .. import _C
 from ..tensor import Tensor
-from .function import AccumulateGrad, FunctionCtx, Node, _edge
+from .function import Node, _edge
 from .grad_mode import _state
 
 __all__ = ["backward", "grad"]
@@ -106,7 +106,16 @@ def _dependencies(roots: list[Node], needed: set[Node] | None) -> dict[Node, int
 
 
 def _n_outputs(node: Node) -> int:
-    return len(node._out_meta) or 1 if isinstance(node, FunctionCtx) else 1
+    return len(node._out_meta) or 1
+
+
+def _run_pre_hooks(node: Node, buf: list[Any]) -> None:
+    for i, fns in node._pre_hooks.items():  # type: ignore[union-attr]
+        for fn in list(fns):
+            if buf[i] is not None:
+                r = fn(buf[i])
+                if r is not None:
+                    buf[i] = r
 
 
 def run_backward(
@@ -122,7 +131,13 @@ def run_backward(
     flowing into those node inputs are returned by slot; AccumulateGrad nodes run only when
     `accumulate`."""
     outputs = tuple(outputs)
-    grads = _root_grads(op, outputs, tuple(grad_outputs))
+    t0 = outputs[0] if len(outputs) == 1 else None
+    if t0 is not None and not grad_outputs and type(t0) is Tensor and t0._rg and \
+            t0._c.numel == 1:  # loss.backward(): the common case, checked in one line
+        c = t0._c
+        grads = [_C.full(c.shape, 1, c.dtype_code, c.device)]
+    else:
+        grads = _root_grads(op, outputs, tuple(grad_outputs))
     captured: list[Any] = [None] * (len(capture) if capture else 0)
     buffers: dict[Node, list[Any]] = {}
     roots: list[Node] = []
@@ -147,27 +162,21 @@ def run_backward(
         while ready:
             node = ready.pop()
             buf = buffers.pop(node)
-            hooks = node._pre_hooks
-            if hooks:
-                for i, fns in hooks.items():
-                    for fn in list(fns):
-                        if buf[i] is not None:
-                            r = fn(buf[i])
-                            if r is not None:
-                                buf[i] = r
-            if capture is not None and node in targets:
+            if node._pre_hooks:
+                _run_pre_hooks(node, buf)
+            if targets is not None and node in targets:
                 for i, g in enumerate(buf):
-                    slot = capture.get((node, i))
+                    slot = capture.get((node, i))  # type: ignore[union-attr]
                     if slot is not None:
                         captured[slot] = g
-                if isinstance(node, AccumulateGrad) or not any(
+                if node._is_acc or not any(
                     e is not None and e[0] in needed for e in node.next_functions
                 ):
                     continue
-            if isinstance(node, AccumulateGrad) and not accumulate:
+            if node._is_acc and not accumulate:
                 continue
             in_grads = node.apply(buf)
-            if not retain_graph and isinstance(node, FunctionCtx) and node._saved is not None:
+            if not retain_graph and node._saved is not None:
                 node._saved = None
                 node._freed = True
             for e, g in zip(node.next_functions, in_grads, strict=False):
@@ -178,7 +187,7 @@ def run_backward(
                     continue
                 b = buffers.get(m)
                 if b is None:
-                    b = buffers[m] = [None] * _n_outputs(m)
+                    b = buffers[m] = [None] * (len(m._out_meta) or 1)
                 if g is not None:
                     b[i] = g if b[i] is None else b[i] + g
                 d = deps[m] - 1

@@ -53,6 +53,9 @@ class Node:
 
     next_functions: tuple[tuple[Node, int] | None, ...] = ()
     _pre_hooks: dict[int, list[Callable[..., Any]]] | None = None
+    _is_acc = False  # an AccumulateGrad (a leaf's sink)
+    _saved: tuple[Any, ...] | None = None  # tensors to free after running
+    _out_meta: tuple[Any, ...] = ()  # (shape, dtype, device) per output of a multi-output op
 
     def name(self) -> str:
         return type(self).__name__
@@ -74,6 +77,8 @@ class Node:
 class AccumulateGrad(Node):
     """The sink for a leaf tensor: adds the incoming gradient to ``variable.grad``."""
 
+    _is_acc = True
+
     def __init__(self, variable: Tensor) -> None:
         self.variable = variable
 
@@ -84,7 +89,7 @@ class AccumulateGrad(Node):
             r = hook(g)
             if r is not None:
                 g = r
-        if not _state.enabled:
+        if g._rg and not _state.enabled:
             g = g.detach()
         old = t._grad
         t._grad = g if old is None else old + g  # out of place: grads may alias each other
@@ -96,12 +101,10 @@ class FunctionCtx(Node):
 
     needs_input_grad: tuple[bool, ...] = ()
     materialize_grads = True
-    _saved: tuple[Any, ...] | None = None
     _versions: tuple[int, ...] = ()
     _freed = False
     _non_diff: tuple[Tensor, ...] = ()
     _dirty: tuple[Tensor, ...] = ()
-    _out_meta: tuple[Any, ...] = ()
 
     def save_for_backward(self, *tensors: Tensor | None) -> None:
         for t in tensors:
@@ -155,7 +158,7 @@ class FunctionCtx(Node):
         self.materialize_grads = bool(value)
 
     def apply(self, grads: list[Any]) -> tuple[Any, ...]:
-        if self.materialize_grads and any(g is None for g in grads):
+        if len(grads) > 1 and self.materialize_grads and any(g is None for g in grads):
             from ..creation import zeros
 
             grads = [
@@ -163,15 +166,17 @@ class FunctionCtx(Node):
                 for g, (m, d, dev) in zip(grads, self._out_meta, strict=True)
             ]
         out = self._forward_cls.backward(self, *grads)
-        if not isinstance(out, tuple):
+        if type(out) is not tuple:
             out = (out,)
         n = len(self.next_functions)
+        if len(out) == n:
+            return out
         if len(out) < n:
             raise RuntimeError(
                 f"[backward] {self._forward_cls.__name__}.backward returned {len(out)} "
                 f"gradients, expected {n} (one per forward input; None for non-tensors)"
             )
-        return out[:n] if len(out) > n and all(g is None for g in out[n:]) else out
+        return out[:n]
 
     _forward_cls: type[Function]
 
