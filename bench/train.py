@@ -235,6 +235,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--threads", type=int, nargs="*")
     ap.add_argument("--name", default=None)
+    ap.add_argument("--out", default=str(RESULTS), help="directory for <name>.json and .md")
     ap.add_argument("--only", nargs="*", choices=WORKLOADS)
     ap.add_argument("--child", choices=WORKLOADS, help=argparse.SUPPRESS)
     ap.add_argument("--lib", default="ember", help=argparse.SUPPRESS)
@@ -265,7 +266,7 @@ def main() -> None:
                 print(f"t{t} {w:7s} {label:12s} {res}")
                 if res is not None:
                     rows.append({"workload": w, "library": label, "threads": t, **res})
-    write(rows, args.name or ("train-quick" if args.quick else "train"))
+    write(rows, args.name or ("train-quick" if args.quick else "train"), Path(args.out))
 
 
 def _metric(r: dict[str, Any]) -> tuple[str, float, bool]:
@@ -277,8 +278,8 @@ def _metric(r: dict[str, Any]) -> tuple[str, float, bool]:
     return f"{r['us']:.1f} µs", r["us"], False
 
 
-def write(rows: list[dict[str, Any]], name: str) -> None:
-    RESULTS.mkdir(exist_ok=True)
+def write(rows: list[dict[str, Any]], name: str, out_dir: Path = RESULTS) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
     meta = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "load_average": os.getloadavg()}
     lines = [f"# Training benchmarks ({name})", "", f"{meta['date']}, load {meta['load_average']}",
@@ -294,11 +295,11 @@ def write(rows: list[dict[str, Any]], name: str) -> None:
             ratio = f"{(ev / val) if higher else (val / ev):.2f}x vs {r['library']}"
         lines.append(f"| {r['workload']} | {r['threads']} | {r['library']} | {text} | "
                      f"{r['peak_rss_mib']:.0f} MiB | {ratio} |")
-    out = RESULTS / f"{name}.md"
+    out = out_dir / f"{name}.md"
     tmp = out.with_suffix(".md.tmp")
     tmp.write_text("\n".join(lines) + "\n")
     os.replace(tmp, out)
-    js = RESULTS / f"{name}.json"
+    js = out_dir / f"{name}.json"
     tmp = js.with_suffix(".json.tmp")
     tmp.write_text(json.dumps({"meta": meta, "rows": rows}, indent=1))
     os.replace(tmp, js)

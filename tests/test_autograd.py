@@ -576,3 +576,17 @@ def test_max_all_ties_share_and_split_outputs() -> None:
     p, _ = b.split(3)
     (p * 2).sum().backward()  # an unused output of the split gets no gradient
     np.testing.assert_allclose(arr(b.grad), [2, 2, 2, 0, 0, 0])
+
+
+def test_deepcopy_copies_leaves_and_refuses_non_leaves() -> None:
+    import copy
+
+    x = ember.randn(3, requires_grad=True)
+    x.grad = ember.ones(3)
+    y = copy.deepcopy(x)
+    assert y.requires_grad and y.is_leaf and y.grad is not x.grad
+    y.detach().add_(1.0)  # own storage: x unchanged
+    np.testing.assert_allclose(y.detach().numpy() - 1.0, x.detach().numpy(), rtol=1e-5)
+    np.testing.assert_allclose(y.grad.numpy(), 1.0)
+    with pytest.raises(RuntimeError, match="only leaf tensors"):
+        copy.deepcopy(x * 2)

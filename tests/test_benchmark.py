@@ -376,3 +376,14 @@ def test_quick_run_end_to_end(tmp_path):
     assert "| add |" in (tmp_path / "q.md").read_text()
     assert {r["op"] for r in report["results"]} == {"add"}
     assert report["probes"]["triad"]
+
+
+def test_train_benchmark_quick(tmp_path):
+    env = dict(os.environ)
+    subprocess.run([sys.executable, str(BENCH / "train.py"), "--quick", "--only", "linear",
+                    "mlp-tensors", "--name", "t", "--out", str(tmp_path)], check=True, env=env)
+    rows = json.loads((tmp_path / "t.json").read_text())["rows"]
+    ember_rows = {r["workload"]: r for r in rows if r["library"] == "ember"}
+    assert set(ember_rows) == {"linear", "mlp-tensors"}
+    assert ember_rows["mlp-tensors"]["samples_per_s"] > 0 and ember_rows["linear"]["us"] > 0
+    assert "| linear |" in (tmp_path / "t.md").read_text()

@@ -306,7 +306,7 @@ def test_cross_entropy_backward_matches_finite_differences(shape, prob, reductio
     for weight, eps in [(None, 0.0), (w, 0.0), (None, 0.25), (w, 0.25)]:
         wt = None if weight is None else tensor(weight)
 
-        def f(xx):
+        def f(xx, wt=wt, eps=eps):
             out = np.asarray(_C.cross_entropy(tensor(xx), tensor(t), wt, reduction, -100, eps))
             return np.sum(out * g)
         got = _C.cross_entropy_backward(tensor(g), tensor(x), tensor(t), wt, reduction, -100, eps)

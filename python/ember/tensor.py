@@ -281,6 +281,24 @@ class Tensor:
         self._node.register_prehook(self._oidx, keep)
         self._hooks = [*(self._hooks or ()), _RETAIN]
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Tensor:
+        """A leaf copy with its own storage (requires_grad and .grad copied), as PyTorch."""
+        if id(self) in memo:
+            return memo[id(self)]
+        if self._node is not None:
+            raise RuntimeError(
+                "[deepcopy] only leaf tensors can be deep-copied (as in PyTorch); detach() "
+                "first or copy the leaves the graph was built from"
+            )
+        import copy
+
+        new = _fresh(self._c.clone()._c, type(self))
+        new._rg = self._rg
+        memo[id(self)] = new
+        if self._grad is not None:
+            new._grad = copy.deepcopy(self._grad, memo)
+        return new
+
     # ---- conversion ---------------------------------------------------------------------------
     def item(self) -> Any:
         return self._c.item()
