@@ -6,8 +6,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=build/dev-${EMBER_CUDA:-OFF}
+launcher=()
+if command -v ccache >/dev/null; then
+  # Paths relative to the checkout's parent: worktrees beside it share the cache.
+  export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$(cd .. && pwd)}"
+  launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_CUDA_COMPILER_LAUNCHER=ccache)
+fi
 if [ ! -f "$dir/build.ninja" ]; then
   cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DEMBER_CUDA="${EMBER_CUDA:-OFF}" \
+    "${launcher[@]}" \
     -DSKBUILD_PROJECT_VERSION=0.1.0 \
     -Dpybind11_DIR="$(python -c 'import pybind11; print(pybind11.get_cmake_dir())')" >/dev/null
 fi
