@@ -112,7 +112,7 @@ class EarlyStopping(Callback):
                 self.best_weights = _snapshot(self.trainer.model)
             return
         self.wait += 1
-        if self.wait > self.patience:
+        if self.wait >= self.patience:
             self.stopped_epoch = epoch
             self.trainer.stop_training = True
 

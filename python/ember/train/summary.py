@@ -12,6 +12,9 @@ from ..tensor import Tensor
 
 __all__ = ["summary", "LayerShapeError", "locate_failure"]
 
+# What a kernel raises for a bad shape; other errors (KeyError, TypeError ...) pass untouched.
+SHAPE_ERRORS = (ValueError, RuntimeError, IndexError)
+
 
 class LayerShapeError(ValueError):
     """A layer rejected its input's shape; ``path``, ``layer`` and ``input_shapes`` say
@@ -153,7 +156,7 @@ def summary(model: Any, input_shape: Sequence[int], dtype: Any = None, device: A
         with no_grad():
             try:
                 model(x)
-            except Exception as e:
+            except SHAPE_ERRORS as e:
                 for h in handles:
                     h.remove()
                 handles = []

@@ -15,7 +15,7 @@ from .callbacks import Callback, CallbackList
 from .history import History
 from .metrics import Mean, Metric, get_metric
 from .progress import Progress
-from .summary import locate_failure
+from .summary import SHAPE_ERRORS, locate_failure
 
 __all__ = ["Trainer"]
 
@@ -135,7 +135,7 @@ class Trainer:
     def _forward(self, x: Any) -> Any:
         try:
             return self.model(x)
-        except (ValueError, RuntimeError, IndexError) as e:
+        except SHAPE_ERRORS as e:
             from .. import no_grad
 
             with no_grad():
