@@ -130,6 +130,9 @@ class Trainer:
         self.history = History()
         self.schedulers: list[Any] = []
         self.stop_training = False
+        # The epoch whose on_epoch_end is running: a checkpoint written there must hold it
+        # in its History although History.append runs after the callbacks.
+        self._pending: tuple[int, dict[str, Any]] | None = None
 
     # ---- one forward pass, with the layer-naming error on a shape mismatch ------------------
     def _forward(self, x: Any) -> Any:
@@ -200,6 +203,7 @@ class Trainer:
                 logs = self._fit_epoch(epoch, loader, cbs, progress)
                 if val_loader is not None and not self.stop_training:
                     logs.update(self.evaluate(val_loader, _prefix="val_"))
+                self._pending = (epoch, logs)
                 cbs.on_epoch_end(epoch, logs)
                 self.history.append(epoch, logs)
                 progress.epoch_end(epoch, logs)
@@ -284,9 +288,14 @@ class Trainer:
     def training_state(self, epoch: int) -> dict[str, Any]:
         from .. import get_rng_state
 
+        history = self.history
+        if self._pending is not None and self._pending[0] == epoch and \
+                epoch not in history.epoch:
+            history = History.from_dict(history.to_dict())
+            history.append(*self._pending)
         return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
                 "schedulers": [s.state_dict() for s in self.schedulers], "epoch": epoch,
-                "rng_state": get_rng_state(), "history": self.history.to_dict()}
+                "rng_state": get_rng_state(), "history": history.to_dict()}
 
     def save_checkpoint(self, path: Any, epoch: int) -> None:
         """Writes model, optimizer and scheduler state, ``epoch`` (the last one finished),
