@@ -3,10 +3,9 @@ accumulation over uneven batches equal to the one-shot value, per-class and edge
 
 from __future__ import annotations
 
+import ember
 import numpy as np
 import pytest
-
-import ember
 from ember.train import metrics as M
 
 

@@ -3,10 +3,9 @@ happened in (during summary and during fit)."""
 
 from __future__ import annotations
 
-import pytest
-
 import ember
 import ember.nn as nn
+import pytest
 from ember.train import LayerShapeError, Trainer, summary
 
 

@@ -12,11 +12,10 @@ import types
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pytest
-
 import ember
 import ember.nn as nn
+import numpy as np
+import pytest
 from ember.optim.lr_scheduler import StepLR
 from ember.train import (
     Callback,
