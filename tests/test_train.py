@@ -231,8 +231,10 @@ def test_reduce_lr_on_plateau_callback() -> None:
 def _run(tmp_path: Path, epochs: int, resume: bool) -> tuple[Trainer, Any]:
     trainer = make(lr=0.02, dropout=0.3)
     sched = StepLR(trainer.optimizer, step_size=3, gamma=0.5)
+    # Checkpoint listed before EarlyStopping: it is still written after every callback ran.
     cbs = [LearningRateScheduler(sched, per="step"),
-           ModelCheckpoint(tmp_path / "train.ckpt", save_training_state=True)]
+           ModelCheckpoint(tmp_path / "train.ckpt", save_training_state=True),
+           EarlyStopping(monitor="val_accuracy", patience=10, restore_best_weights=True)]
     h = trainer.fit(blobs(96), val_data=blobs(32, 1), epochs=epochs, batch_size=16,
                     verbose=0, callbacks=cbs,
                     resume_from=tmp_path / "train.ckpt" if resume else None)
@@ -254,6 +256,9 @@ def test_resume_matches_uninterrupted(tmp_path: Path, ember_io: Any) -> None:
     assert h_resumed.history == h_straight.history
     sa, sb = straight.optimizer.state_dict(), resumed.optimizer.state_dict()
     assert sa["param_groups"][0]["lr"] == sb["param_groups"][0]["lr"]
+    stop_a, stop_b = straight.callbacks.callbacks[2], resumed.callbacks.callbacks[2]
+    assert (stop_a.wait, stop_a.best_epoch, stop_a.tracker.best) == \
+        (stop_b.wait, stop_b.best_epoch, stop_b.tracker.best)
 
 
 def test_resume_rejects_plain_state_dict(tmp_path: Path, ember_io: Any) -> None:

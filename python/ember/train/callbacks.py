@@ -21,6 +21,11 @@ class Callback:
     def set_trainer(self, trainer: Any) -> None:
         self.trainer = trainer
 
+    def state_dict(self) -> dict[str, Any]:
+        """What a training checkpoint keeps of this callback (tensors and JSON values)."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None: ...
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None: ...
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None: ...
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None: ...
@@ -100,6 +105,14 @@ class EarlyStopping(Callback):
         self.best_weights: dict[str, Any] | None = None
         self.tracker.best = math.inf if self.tracker.mode == "min" else -math.inf
 
+    def state_dict(self) -> dict[str, Any]:
+        return {"wait": self.wait, "best": self.tracker.best, "best_epoch": self.best_epoch,
+                "best_weights": self.best_weights}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.wait, self.tracker.best = state["wait"], state["best"]
+        self.best_epoch, self.best_weights = state["best_epoch"], state["best_weights"]
+
     def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
         value = self.tracker.value(logs)
         if value is None:
@@ -139,6 +152,12 @@ class ModelCheckpoint(Callback):
         self.every_n_epochs, self.save_training_state = every_n_epochs, save_training_state
         self.saved: list[str] = []
 
+    def state_dict(self) -> dict[str, Any]:
+        return {"best": self.tracker.best}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.tracker.best = state["best"]
+
     def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
         logs = logs or {}
         if self.save_best_only:
@@ -152,7 +171,7 @@ class ModelCheckpoint(Callback):
             return
         path = self.path.format(epoch=epoch + 1, **logs)
         if self.save_training_state:
-            self.trainer.save_checkpoint(path, epoch)
+            self.trainer._checkpoint_requests.append(path)  # written after all callbacks
         else:
             from .trainer import _io
 

@@ -130,9 +130,8 @@ class Trainer:
         self.history = History()
         self.schedulers: list[Any] = []
         self.stop_training = False
-        # The epoch whose on_epoch_end is running: a checkpoint written there must hold it
-        # in its History although History.append runs after the callbacks.
-        self._pending: tuple[int, dict[str, Any]] | None = None
+        self.callbacks = CallbackList((), self)
+        self._checkpoint_requests: list[Any] = []
 
     # ---- one forward pass, with the layer-naming error on a shape mismatch ------------------
     def _forward(self, x: Any) -> Any:
@@ -183,35 +182,38 @@ class Trainer:
         ``save_checkpoint`` / ``ModelCheckpoint(save_training_state=True)``."""
         loader = _loader(train_data, batch_size, shuffle)
         val_loader = None if val_data is None else _loader(val_data, batch_size, False)
-        self.schedulers = []
-        cbs = CallbackList(callbacks, self)
-        start = 0
-        if resume_from is not None:
-            start = self.load_checkpoint(resume_from) + 1
-        else:
-            self.history = History()
-        self.history.params = {"epochs": epochs, "batch_size": batch_size}
+        self.schedulers, self._checkpoint_requests = [], []
+        self.callbacks = CallbackList(callbacks, self)
         try:
             steps = len(loader)
         except TypeError:
             steps = None
         progress = Progress(epochs, steps, verbose)
         self.stop_training = False
-        cbs.on_train_begin({})
+        self.history = History()
+        self.callbacks.on_train_begin({})
+        # Resuming after on_train_begin, so that callbacks get their saved state back
+        # instead of resetting it.
+        start = 0 if resume_from is None else self.load_checkpoint(resume_from) + 1
+        self.history.params = {"epochs": epochs, "batch_size": batch_size}
         try:
             for epoch in range(start, epochs):
-                logs = self._fit_epoch(epoch, loader, cbs, progress)
+                logs = self._fit_epoch(epoch, loader, self.callbacks, progress)
                 if val_loader is not None and not self.stop_training:
                     logs.update(self.evaluate(val_loader, _prefix="val_"))
-                self._pending = (epoch, logs)
-                cbs.on_epoch_end(epoch, logs)
+                self.callbacks.on_epoch_end(epoch, logs)
                 self.history.append(epoch, logs)
                 progress.epoch_end(epoch, logs)
+                # Written once every callback has seen the epoch, so the checkpoint holds
+                # their final state for it (EarlyStopping's counters, the History).
+                for path in self._checkpoint_requests:
+                    self.save_checkpoint(path, epoch)
+                self._checkpoint_requests.clear()
                 if self.stop_training:
                     break
         finally:
             progress.close()
-        cbs.on_train_end({})
+        self.callbacks.on_train_end({})
         return self.history
 
     def _fit_epoch(self, epoch: int, loader: Any, cbs: CallbackList,
@@ -288,14 +290,11 @@ class Trainer:
     def training_state(self, epoch: int) -> dict[str, Any]:
         from .. import get_rng_state
 
-        history = self.history
-        if self._pending is not None and self._pending[0] == epoch and \
-                epoch not in history.epoch:
-            history = History.from_dict(history.to_dict())
-            history.append(*self._pending)
         return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
                 "schedulers": [s.state_dict() for s in self.schedulers], "epoch": epoch,
-                "rng_state": get_rng_state(), "history": history.to_dict()}
+                "rng_state": get_rng_state(), "history": self.history.to_dict(),
+                "callbacks": [{"type": type(cb).__name__, "state": cb.state_dict()}
+                              for cb in self.callbacks.callbacks]}
 
     def save_checkpoint(self, path: Any, epoch: int) -> None:
         """Writes model, optimizer and scheduler state, ``epoch`` (the last one finished),
@@ -324,6 +323,13 @@ class Trainer:
             sched.load_state_dict(sd)
         set_rng_state(state["rng_state"])
         self.history = History.from_dict(state["history"])
+        saved = list(state.get("callbacks", []))
+        for cb in self.callbacks.callbacks:
+            # Matched by type in order: a callback added on resume (a CSVLogger) starts fresh.
+            match = next((e for e in saved if e["type"] == type(cb).__name__), None)
+            if match is not None:
+                saved.remove(match)
+                cb.load_state_dict(match["state"])
         return int(state["epoch"])
 
 
