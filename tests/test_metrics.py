@@ -129,3 +129,10 @@ def test_function_metric_and_errors() -> None:
     with pytest.raises(ValueError, match=r"\[accuracy\] 3 predictions but 2 targets"):
         M.accuracy(_t(np.array([1, 0, 1])), _t(np.array([1, 0])))
     assert np.isnan(M.Accuracy().compute())
+
+
+def test_metric_call_is_one_shot() -> None:
+    acc = M.Accuracy()
+    acc.update(_t(np.array([1, 1])), _t(np.array([1, 1])))
+    assert acc(_t(np.array([0, 1, 1])), _t(np.array([1, 1, 1]))) == pytest.approx(2 / 3)
+    assert acc.compute() == 1.0  # the accumulated state is untouched

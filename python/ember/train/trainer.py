@@ -238,7 +238,10 @@ class Trainer:
             for m in metrics:
                 m.update(detached, y)
             cbs.on_batch_end(step, {"loss": value, "size": n})
-            progress.batch_end(n, {"loss": loss_mean.compute()})
+            # Running epoch values on the bar; computing them per batch is only worth it
+            # when a bar shows them.
+            progress.batch_end(n, self._logs(loss_mean, metrics) if progress.bar is not None
+                               else {})
             if self.stop_training:
                 break
         return self._logs(loss_mean, metrics)
