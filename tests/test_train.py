@@ -321,3 +321,64 @@ def test_bad_arguments() -> None:
         Trainer(model, "mse", optimizer="adamx")
     with pytest.raises(TypeError, match="Callback"):
         Trainer(model).fit(blobs(32), callbacks=[object()], verbose=0)
+
+
+_KILL_SCRIPT = r"""
+import os, sys, types
+import numpy as np
+import ember, ember.nn as nn
+from ember.train import Callback, ModelCheckpoint, Trainer
+
+try:
+    from ember import io  # noqa: F401
+except ImportError:  # the same npz stand-in as the in-process tests
+    fake = types.ModuleType("ember.io")
+    def save(obj, path):
+        with open(path, "wb") as f:
+            np.savez(f, **{k: v.numpy() for k, v in obj.items()})
+    def load(path):
+        with np.load(path) as z:
+            return {k: ember.from_numpy(z[k].copy()) for k in z.files}
+    fake.save, fake.load = save, load
+    sys.modules["ember.io"] = fake
+    ember.io = fake
+
+mode, ckpt, out = sys.argv[1], sys.argv[2], sys.argv[3]
+ember.manual_seed(0 if mode != "resume" else 99)
+rng = np.random.default_rng(0)
+x = rng.normal(size=(96, 4)).astype(np.float32)
+y = (x[:, 0] > 0).astype(np.int64)
+model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Dropout(0.2), nn.Linear(8, 2))
+trainer = Trainer(model, "cross_entropy", ember.optim.Adam(model.parameters(), lr=0.02))
+
+class Kill(Callback):
+    def on_batch_end(self, batch, logs=None):
+        if mode == "kill" and self.trainer.history.epoch == [0, 1] and batch == 2:
+            os._exit(137)  # as abrupt as SIGKILL: no cleanup, no flush
+
+trainer.fit((x, y), epochs=4, batch_size=16, verbose=0,
+            callbacks=[ModelCheckpoint(ckpt, save_training_state=True), Kill()],
+            resume_from=ckpt if mode == "resume" else None)
+np.savez(out, *[p.detach().numpy() for p in model.parameters()])
+"""
+
+
+def test_resume_after_killed_process(tmp_path: Path) -> None:
+    import subprocess
+
+    script = tmp_path / "run.py"
+    script.write_text(_KILL_SCRIPT)
+    env = {**__import__("os").environ, "PYTHONPATH": str(Path(ember.__file__).parents[1])}
+
+    def run(mode: str, ckpt: str, out: str) -> int:
+        return subprocess.run([sys.executable, str(script), mode, str(tmp_path / ckpt),
+                               str(tmp_path / out)], env=env, timeout=120).returncode
+
+    assert run("straight", "a.ckpt", "a.npz") == 0
+    assert run("kill", "b.ckpt", "unused.npz") == 137
+    assert not (tmp_path / "unused.npz").exists()
+    assert run("resume", "b.ckpt", "b.npz") == 0
+    with np.load(tmp_path / "a.npz") as a, np.load(tmp_path / "b.npz") as b:
+        assert a.files == b.files
+        for k in a.files:
+            np.testing.assert_array_equal(a[k], b[k])
