@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import _C, autograd, cpu, cuda, data, nn, optim
+from . import _C, autograd, cpu, cuda, data, nn, optim, train
 from ._device import device
 from ._dtype import (
     bfloat16,
