@@ -18,6 +18,7 @@ import hashlib
 import json
 import math
 import os
+from collections import OrderedDict
 from typing import Any
 
 from ..tensor import Tensor
@@ -29,7 +30,7 @@ __all__ = ["save", "load"]
 TREE_KEY = "ember.tree"
 SHA_KEY = "ember.sha256"
 _RESERVED = {"format", TREE_KEY, SHA_KEY}
-_TAGS = {"T", "D", "L", "U", "F"}  # tensor, dict, list, tuple, non-finite float
+_TAGS = {"T", "D", "O", "L", "U", "F"}  # tensor, dict, OrderedDict, list, tuple, inf/nan
 
 
 class _Encoder:
@@ -63,8 +64,9 @@ class _Encoder:
             return {"T": name}
         if isinstance(x, dict):
             where = ".".join(path) or "<root>"
-            return {"D": [[self.scalar(k, f"key {k!r} of {where}"), self.encode(v, [*path, str(k)])]
-                          for k, v in x.items()]}
+            tag = "O" if isinstance(x, OrderedDict) else "D"  # state_dict() gives these
+            return {tag: [[self.scalar(k, f"key {k!r} of {where}"),
+                           self.encode(v, [*path, str(k)])] for k, v in x.items()]}
         if isinstance(x, (list, tuple)):
             items = [self.encode(v, [*path, str(i)]) for i, v in enumerate(x)]
             return {"L" if isinstance(x, list) else "U": items}
@@ -108,13 +110,14 @@ def _decode(x: Any, tensors: dict[str, Tensor], fail: Any) -> Any:
         return float(v)
     if not isinstance(v, list):
         raise fail(f"node {tag} of {TREE_KEY} must hold a list")
-    if tag == "D":
+    if tag in ("D", "O"):
         if not all(isinstance(kv, list) and len(kv) == 2 for kv in v):
             raise fail(f"dict node of {TREE_KEY} must hold [key, value] pairs")
         keys = [_decode(k, {}, fail) for k, _ in v]
         if not all(k is None or isinstance(k, (bool, int, float, str)) for k in keys):
             raise fail(f"unhashable dict key in {TREE_KEY}")
-        return {k: _decode(val, tensors, fail) for k, (_, val) in zip(keys, v, strict=True)}
+        pairs = [(k, _decode(val, tensors, fail)) for k, (_, val) in zip(keys, v, strict=True)]
+        return dict(pairs) if tag == "D" else OrderedDict(pairs)
     items = [_decode(i, tensors, fail) for i in v]
     return items if tag == "L" else tuple(items)
 
