@@ -15,10 +15,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+import ember
 import numpy as np
 import pytest
-
-import ember
 from ember.io import load, save
 from ember.io import safetensors as st
 
@@ -89,7 +88,7 @@ def _checkpoint() -> dict[str, Any]:
     return {"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": 3,
             "step": 1200, "history": {"loss": [1.5, 0.75, math.nan], "val_loss": [math.inf]},
             "name": "run-1", "done": False, "best": None, "shape": (3, 4), "empty": {},
-            "mixed_keys": {1: "a", "1": "b", True: "c", None: "d", 2.5: "e"}}
+            "mixed_keys": {1: "a", "1": "b", False: "c", None: "d", 2.5: "e"}}
 
 
 def _assert_tree_equal(got: Any, want: Any) -> None:
@@ -284,6 +283,19 @@ def test_bit_flip_names_the_tensor(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"ck.st: tensor 'model.a' fails its SHA-256"):
         load(path)
     assert load(path, verify=False)["model"]["a"].sum().item() != 100.0
+
+
+def test_tampered_tree_or_dtype_is_detected(tmp_path: Path) -> None:
+    path = tmp_path / "ck.st"
+    save({"epoch": 3, "w": ember.ones(2, 3)}, path)
+    raw = path.read_bytes()
+    for old, new, msg in [(b'\\"epoch\\", 3]', b'\\"epoch\\", 4]', "ember.tree metadata fails"),
+                          (b'"F32"', b'"I32"', "tensor 'w' fails"),
+                          (b'"shape":[2,3]', b'"shape":[3,2]', "tensor 'w' fails")]:
+        assert raw.count(old) == 1
+        path.write_bytes(raw.replace(old, new))
+        with pytest.raises(ValueError, match=msg):
+            load(path)
 
 
 def _with_header(path: Path, header: Any, data: bytes = b"", raw: bytes | None = None) -> Path:

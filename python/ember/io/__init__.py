@@ -3,10 +3,11 @@
 Tensors anywhere in a (nested) dict/list/tuple are stored as safetensors tensors named by
 their dotted path (``layer.0.weight``, ``optimizer.state.3.exp_avg``); everything else
 (ints, floats incl. inf/nan, strings, bools, None, the containers and their key types) goes
-as JSON in the ``__metadata__`` under ``ember.tree``, with a SHA-256 of every tensor's bytes
-under ``ember.sha256``. A flat ``{str: Tensor}`` state_dict keeps its keys as the tensor
-names, so ``safetensors.numpy.load_file`` / ``safetensors.torch.load_file`` read it, and
-files they write load here (as a flat dict, in header order).
+as JSON in the ``__metadata__`` under ``ember.tree``. ``ember.sha256`` holds a SHA-256 of
+every tensor (its bytes, dtype and shape) and of the tree, checked on load. A flat
+``{str: Tensor}`` state_dict keeps its keys as the tensor names, so
+``safetensors.numpy.load_file`` / ``safetensors.torch.load_file`` read it, and files they
+write load here (as a flat dict, in header order).
 
 Loading never runs code: the file is JSON plus raw bytes, checked against the file size
 before anything is allocated. Loaded tensors are contiguous CPU tensors owning their memory.
@@ -85,10 +86,10 @@ def save(obj: Any, path: str | os.PathLike[str], *,
         raise TypeError("[save] metadata must map str to str")
     if _RESERVED & meta.keys():
         raise ValueError(f"[save] metadata keys {sorted(_RESERVED & meta.keys())} are reserved")
-    sums = {name: hashlib.sha256(safetensors.tensor_bytes(t)[1]).hexdigest()
-            for name, t in enc.tensors}
-    meta.update({"format": "pt", TREE_KEY: json.dumps(tree, allow_nan=False),
-                 SHA_KEY: json.dumps(sums)})
+    tree_json = json.dumps(tree, allow_nan=False)
+    sums = {"tree": hashlib.sha256(tree_json.encode()).hexdigest(),
+            "tensors": {name: _digest(t) for name, t in enc.tensors}}
+    meta.update({"format": "pt", TREE_KEY: tree_json, SHA_KEY: json.dumps(sums)})
     safetensors.write_file(path, enc.tensors, meta)
 
 
@@ -122,15 +123,25 @@ def _decode(x: Any, tensors: dict[str, Tensor], fail: Any) -> Any:
     return items if tag == "L" else tuple(items)
 
 
-def _verify(path: str, meta: dict[str, str], tensors: dict[str, Tensor], fail: Any) -> None:
+def _digest(t: Tensor) -> str:
+    # dtype and shape are hashed too: "F32 [2, 3]" read as "I32 [3, 2]" has the same bytes.
+    h = hashlib.sha256(f"{safetensors.TO_CODE[t.dtype]} {list(t.shape)}\n".encode())
+    h.update(safetensors.tensor_bytes(t)[1])
+    return h.hexdigest()
+
+
+def _verify(meta: dict[str, str], tensors: dict[str, Tensor], fail: Any) -> None:
     try:
         sums = json.loads(meta[SHA_KEY])
     except (ValueError, RecursionError) as e:
         raise fail(f"invalid {SHA_KEY} metadata: {e}") from None
-    if not isinstance(sums, dict) or sums.keys() != tensors.keys():
+    if (not isinstance(sums, dict) or sums.keys() != {"tree", "tensors"}
+            or not isinstance(sums["tensors"], dict) or sums["tensors"].keys() != tensors.keys()):
         raise fail(f"{SHA_KEY} does not list exactly the file's tensors")
+    if hashlib.sha256(meta.get(TREE_KEY, "").encode()).hexdigest() != sums["tree"]:
+        raise fail(f"the {TREE_KEY} metadata fails its SHA-256 checksum: the header is corrupted")
     for name, t in tensors.items():
-        if hashlib.sha256(safetensors.tensor_bytes(t)[1]).hexdigest() != sums[name]:
+        if _digest(t) != sums["tensors"][name]:
             raise fail(f"tensor {name!r} fails its SHA-256 checksum: the data is corrupted")
 
 
@@ -148,7 +159,7 @@ def load(path: str | os.PathLike[str], *, verify: bool = True) -> Any:
         entries, meta, start = parse_header(p, buf)
         tensors = safetensors.read_tensors(buf, entries, start)
     if verify and SHA_KEY in meta:
-        _verify(p, meta, tensors, fail)
+        _verify(meta, tensors, fail)
     if TREE_KEY not in meta:
         return tensors
     try:
