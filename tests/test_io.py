@@ -291,7 +291,8 @@ def test_tampered_tree_or_dtype_is_detected(tmp_path: Path) -> None:
     raw = path.read_bytes()
     for old, new, msg in [(b'\\"epoch\\", 3]', b'\\"epoch\\", 4]', "ember.tree metadata fails"),
                           (b'"F32"', b'"I32"', "tensor 'w' fails"),
-                          (b'"shape":[2,3]', b'"shape":[3,2]', "tensor 'w' fails")]:
+                          (b'"shape":[2,3]', b'"shape":[3,2]', "tensor 'w' fails"),
+                          (b'"ember.sha256"', b'"ember.sha257"', "without ember.sha256")]:
         assert raw.count(old) == 1
         path.write_bytes(raw.replace(old, new))
         with pytest.raises(ValueError, match=msg):
@@ -331,12 +332,14 @@ def _rec(dtype: str = "F32", shape: Any = (2,), offsets: Any = (0, 8)) -> dict[s
     ({"__metadata__": {"ember.tree": "[" * 100000}}, b"", None, "invalid ember.tree"),
     ({"__metadata__": {"ember.sha256": "{}"}, "x": _rec()}, b"\0" * 8, None,
      "does not list exactly"),
+    ({"__metadata__": {"ember.tree": "1", "ember.sha256": "[]"}}, b"", None, "does not list"),
+    ({"__metadata__": {"ember.tree": "1", "ember.sha256": "{"}}, b"", None, "invalid ember.sha"),
 ])
 def test_malformed_files_raise_clear_errors(tmp_path: Path, header: Any, data: bytes,
                                             raw: bytes | None, msg: str) -> None:
     path = _with_header(tmp_path / "bad.st", header, data, raw)
     with pytest.raises(ValueError, match=rf"\[load\] .*bad.st: .*{msg}"):
-        load(path)
+        load(path, verify="ember.sha256" in str(header))  # the tree errors without checksums
 
 
 def test_truncated_and_lying_lengths(tmp_path: Path) -> None:

@@ -158,7 +158,9 @@ def load(path: str | os.PathLike[str], *, verify: bool = True) -> Any:
     with safetensors.mapped(p) as buf:
         entries, meta, start = parse_header(p, buf)
         tensors = safetensors.read_tensors(buf, entries, start)
-    if verify and SHA_KEY in meta:
+    if verify and (SHA_KEY in meta or TREE_KEY in meta):  # ember files carry both
+        if SHA_KEY not in meta:
+            raise fail(f"{TREE_KEY} without {SHA_KEY}: the header is corrupted")
         _verify(meta, tensors, fail)
     if TREE_KEY not in meta:
         return tensors
