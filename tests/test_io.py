@@ -380,6 +380,7 @@ def _rec(dtype: str = "F32", shape: Any = (2,), offsets: Any = (0, 8)) -> dict[s
     (None, b"", b'{"a": NaN}', "invalid JSON"),
     (None, b"", b'{"a": {}, "a": {}}', "duplicate key 'a'"),
     (None, b"", b'{"x": 1}\xff', "invalid JSON"),
+    (None, b"", b'{"a": ' + b"[" * 100000, "invalid JSON"),
     ({"__metadata__": {"a": 1}}, b"", None, "__metadata__ must map"),
     ({"__metadata__": {"ember.tree": '{"T": "nope"}'}}, b"", None, "missing tensor 'nope'"),
     ({"__metadata__": {"ember.tree": '{"Q": 1}'}}, b"", None, "unknown node"),

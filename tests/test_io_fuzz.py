@@ -125,3 +125,22 @@ def test_random_bytes_never_crash(tmp_path: Path, body: bytes, n: int) -> None:
     for blob in (body, struct.pack("<Q", n) + body, struct.pack("<Q", len(body)) + body):
         got = _load_or_reject(tmp_path / "r.st", blob)
         assert got is None or got == {}  # b"{}" is a valid empty file
+
+
+_SCALARS = hs.one_of(hs.none(), hs.booleans(), hs.integers(-2**70, 2**70), hs.text(max_size=8),
+                     hs.floats(allow_nan=True, allow_infinity=True))
+_KEYS = hs.one_of(hs.none(), hs.booleans(), hs.integers(-5, 5), hs.text(max_size=4),
+                  hs.floats(allow_nan=False))
+_TENSORS = hs.builds(lambda shape, i: ember.full(shape, i, dtype=ember.float32)
+                     if i % 2 else ember.full(shape, i, dtype=ember.int64),
+                     hs.lists(hs.integers(0, 3), max_size=3).map(tuple), hs.integers(0, 9))
+_TREES = hs.recursive(hs.one_of(_SCALARS, _TENSORS), lambda kids: hs.one_of(
+    hs.lists(kids, max_size=3), hs.lists(kids, max_size=3).map(tuple),
+    hs.dictionaries(_KEYS, kids, max_size=3)), max_leaves=12)
+
+
+@settings(FUZZ, max_examples=200)
+@given(_TREES)
+def test_random_trees_round_trip(tmp_path: Path, obj: Any) -> None:
+    save(obj, tmp_path / "tree.st")
+    assert _flatten(load(tmp_path / "tree.st")) == _flatten(obj)
