@@ -166,6 +166,18 @@ def test_cuda_tensors_are_saved_from_host_copies(tmp_path: Path, device: str) ->
     _same(got, t.cpu())
 
 
+def test_interrupted_load_raises_the_interrupt(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    save({"a": ember.ones(10)}, tmp_path / "a.st")
+
+    def interrupted(*shape: int, dtype: Any) -> ember.Tensor:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(st, "empty", interrupted)
+    with pytest.raises(KeyboardInterrupt):  # not mmap's BufferError from a live view
+        load(tmp_path / "a.st")
+
+
 def test_io_package_never_imports_pickle() -> None:
     root = Path(ember.io.__file__).parent
     for f in root.glob("*.py"):

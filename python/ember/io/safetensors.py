@@ -227,8 +227,11 @@ def read_tensors(buf: Any, entries: Iterable[Entry], start: int) -> dict[str, Te
     storage and outlives the mapping)."""
     out: dict[str, Tensor] = {}
     src = np.frombuffer(buf, np.uint8) if len(buf) else np.empty(0, np.uint8)
-    for e in entries:
-        t = empty(*e.shape, dtype=e.dtype)
-        _byte_view(t)[:] = src[start + e.begin:start + e.end]
-        out[e.name] = t
+    try:
+        for e in entries:
+            t = empty(*e.shape, dtype=e.dtype)
+            _byte_view(t)[:] = src[start + e.begin:start + e.end]
+            out[e.name] = t
+    finally:
+        del src  # a traceback keeping this view alive would make the mmap's close() fail
     return out
