@@ -163,9 +163,11 @@ def _entry(path: str, name: str, rec: Any, data_size: int) -> Entry:
         raise _fail(path, f"tensor {name!r}: data_offsets {offsets!r:.200} out of range "
                           f"[0, {data_size}]")
     dt = FROM_CODE[code]
-    numel = 1
+    numel, span = 1, 1
     for d in shape:  # Python ints: a lying shape can't overflow, only mismatch
-        numel *= d
+        numel, span = numel * d, span * max(d, 1)
+    if span >= 2**63:  # a 0-size tensor still needs int64 strides
+        raise _fail(path, f"tensor {name!r}: shape {shape} does not fit in int64")
     if numel * dt.itemsize != offsets[1] - offsets[0]:
         raise _fail(path, f"tensor {name!r}: shape {shape} of {code} needs "
                           f"{numel * dt.itemsize} bytes, data_offsets span "
