@@ -210,6 +210,20 @@ def test_header_is_aligned_and_metadata_strings(tmp_path: Path) -> None:
     assert header["y"]["data_offsets"][0] % 8 == 0  # widest dtype first stays aligned
 
 
+def test_overwrite_relative_path_and_permissions(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    old = os.umask(0o022)
+    try:
+        save({"a": ember.ones(1)}, "ck.st")
+        save({"a": ember.zeros(1)}, "ck.st")
+    finally:
+        os.umask(old)
+    assert load("ck.st")["a"].tolist() == [0.0]
+    assert os.stat("ck.st").st_mode & 0o777 == 0o644  # not mkstemp's 0600
+    assert os.listdir(".") == ["ck.st"]
+
+
 def test_save_rejects_unsupported_values(tmp_path: Path) -> None:
     with pytest.raises(TypeError, match=r"\[save\] opt.x: can't store a ndarray"):
         save({"opt": {"x": np.zeros(2)}}, tmp_path / "bad.st")
