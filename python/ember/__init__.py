@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import _C, autograd, cpu, cuda, data, nn, optim, train
+from . import _C, autograd, cpu, cuda, data, io, nn, optim, train
 from ._device import device
 from ._dtype import (
     bfloat16,
@@ -42,6 +42,7 @@ from .creation import (
     zeros,
     zeros_like,
 )
+from .io import load, save
 from .ops.elementwise import *  # noqa: F403
 from .ops.indexing import *  # noqa: F403
 from .ops.linalg import *  # noqa: F403
