@@ -10,7 +10,6 @@ gradient to the argmax positions; under ``create_graph`` that is a differentiabl
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from typing import Any
 
 from .. import _C
@@ -210,7 +209,7 @@ def _interp_sizes(input: Tensor, size: Any, scale_factor: Any, dims: int,
         raise ValueError(f"[interpolate] scale_factor {scale_factor} must have {dims} entries "
                          f"for input of shape {tuple(input.shape)}")
     sf = [float(v) for v in sf]
-    out = [int(math.floor(n * f)) for n, f in zip(spatial, sf)]
+    out = [int(math.floor(n * f)) for n, f in zip(spatial, sf, strict=True)]
     return out, (None if recompute else sf)
 
 
