@@ -221,13 +221,15 @@ Tensor backward(const char* op, PoolArgs a, const Tensor& gy, const Shape& input
   Tensor g = gy.to(compute_dtype(gy.dtype())).contiguous();
   Tensor idx;
   if (ind) {
-    if (ind->shape() != want || ind->dtype() != DType::Int64)
+    if (ind->shape() != want || ind->dtype() != DType::Int64 || ind->device() != gy.device())
       fail<ValueError>(op, "indices must be an int64 tensor of shape ", shape_str(want),
-                       ", got ", describe(*ind));
+                       " on ", gy.device().str(), ", got ", describe(*ind), " on ",
+                       ind->device().str());
     idx = ind->contiguous();
     const int64_t* p = reinterpret_cast<const int64_t*>(idx.data_ptr());
     const int64_t plane = a.ih * a.iw;
-    for (int64_t i = 0; i < idx.numel(); ++i)
+    // A bad index would write outside the plane; device memory is not readable here.
+    for (int64_t i = 0; idx.device().is_cpu() && i < idx.numel(); ++i)
       if (p[i] < 0 || p[i] >= plane)
         fail<IndexError>(op, "index ", p[i], " is out of range for input planes of ", a.ih,
                          " x ", a.iw);
