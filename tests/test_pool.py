@@ -350,3 +350,26 @@ def test_errors():
                                True, None)
     with pytest.raises(ValueError, match=r"\[adaptive_avg_pool2d\].*zero"):
         P.adaptive_avg_pool2d(ember.zeros(2, 0, 4, 4), 2)
+
+
+def test_empty_batch_and_odd_lengths(capability, rng):
+    x = ember.zeros(0, 3, 6, 6, requires_grad=True)
+    y = P.max_pool2d(x, 2) + P.avg_pool2d(x, 2) + P.adaptive_avg_pool2d(x, 3)
+    assert tuple(y.shape) == (0, 3, 3, 3)
+    y.sum().backward()
+    assert tuple(x.grad.shape) == (0, 3, 6, 6)
+    for shape in [(1, 1, 1, 129), (3, 2, 127, 1), (1, 4, 129, 127)]:
+        xn = rng.standard_normal(shape)
+        x = ember.tensor(xn, requires_grad=True)
+        k = 1 if 1 in shape[2:] else 3
+        y, ind = P.max_pool2d(x, k, 2, return_indices=True)
+        yr, ir = ref_max_pool(xn, [k, k], [2, 2], [0, 0], [1, 1], False)
+        assert_close(y, yr)
+        np.testing.assert_array_equal(to_numpy(ind), ir)
+        y.backward(ember.ones_like(y))
+        planes = math.prod(shape[:2])
+        want = np.zeros((planes, shape[2] * shape[3]))
+        np.add.at(want, (np.arange(planes)[:, None], ir.reshape(planes, -1)), 1.0)
+        assert_close(x.grad, want.reshape(shape))
+        assert_close(P.interpolate(ember.tensor(xn), scale_factor=2),
+                     ref_nearest(xn, 2 * shape[2], 2 * shape[3], (2.0, 2.0)))

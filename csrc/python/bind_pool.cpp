@@ -246,11 +246,13 @@ Tensor backward(const char* op, PoolArgs a, const Tensor& gy, const Shape& input
 Shape checked_input_shape(const char* op, const Pair& s) {
   if (s.size() != 3 && s.size() != 4)
     fail<ValueError>(op, "input_shape must have 3 or 4 dims, got ", s.size());
-  for (int64_t v : s)
-    if (v <= 0)
-      fail<ValueError>(op, "input_shape must be positive, got ", shape_str(Shape(s.begin(),
-                                                                                 s.end())));
-  return Shape(s.begin(), s.end());
+  const Shape shape(s.begin(), s.end());
+  // Only the batch may be empty, as for the forward input.
+  for (size_t d = 0; d < s.size(); ++d)
+    if (s[d] < 0 || (s[d] == 0 && d + 3 >= s.size()))
+      fail<ValueError>(op, "input_shape must have non-zero channel and spatial sizes, got ",
+                       shape_str(shape));
+  return shape;
 }
 
 PoolArgs shape_args(PoolMode mode, const Shape& in, const Tensor& gy) {
