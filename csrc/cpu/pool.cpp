@@ -214,13 +214,20 @@ void avg_backward(const PoolArgs& a) {
 // ---- nearest ------------------------------------------------------------------------------
 
 // ATen's nearest_idx: floor(o * scale) in float, scale = 1 / scale_factor or in / out.
-std::vector<int64_t> nearest_index(int64_t out, int64_t in, double scale) {
-  std::vector<int64_t> s(out);
+// A source position; a type of this file's own, so that std::vector's code for it is local to
+// this per-capability object (std::vector<int64_t> would be shared with baseline callers).
+struct Src {
+  int64_t i;
+  operator int64_t() const { return i; }
+};
+
+std::vector<Src> nearest_index(int64_t out, int64_t in, double scale) {
+  std::vector<Src> s(out);
   const float f = scale > 0 ? float(1.0 / scale) : float(in) / float(out);
   for (int64_t o = 0; o < out; ++o) {
-    s[o] = out == in ? o
-           : out == 2 * in ? o >> 1
-                           : std::min(static_cast<int64_t>(std::floor(o * f)), in - 1);
+    s[o].i = out == in ? o
+             : out == 2 * in ? o >> 1
+                             : std::min(static_cast<int64_t>(std::floor(o * f)), in - 1);
   }
   return s;
 }
