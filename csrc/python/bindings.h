@@ -47,6 +47,7 @@ void bind_gemm(py::module_& m);         // raw GEMM kernel access, blocking and 
 void bind_linalg(py::module_& m);       // matmul, mm, bmm, addmm, baddbmm, mv, dot, outer, linear
 void bind_nn(py::module_& m);           // softmax, log_softmax, cross_entropy (+ backward)
 void bind_optim(py::module_& m);        // fused multi-tensor SGD/Adam/RMSprop/Adagrad steps
+void bind_norm(py::module_& m);        // batch_norm, layer_norm, group_norm (+ backward)
 
 }  // namespace ember::py_bind
 
