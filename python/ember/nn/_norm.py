@@ -112,14 +112,15 @@ class _LayerNorm(Function):
     def backward(ctx: Any, grad: Tensor) -> tuple[Any, ...]:
         x, weight, mean, rstd = ctx.saved_tensors
         need = ctx.needs_input_grad
+        wshape = tuple(x.shape[mean.ndim:])  # the normalised trailing dims
         if not is_grad_enabled():
-            return _C.layer_norm_backward(grad, x, ctx.k, weight, mean, rstd, need[0], need[1],
-                                          need[2]) + (None, None)
-        nd = x.ndim - mean.ndim  # the normalised trailing dims
-        wshape = tuple(x.shape[mean.ndim:])
+            gx, gw, gb = _C.layer_norm_backward(grad, x, ctx.k, weight, mean, rstd, need[0],
+                                                need[1], need[2])
+            gw = None if gw is None else gw.reshape(wshape)
+            gb = None if gb is None else gb.reshape(wshape)
+            return gx, gw, gb, None, None
         gx, xhat = _row_grad(grad, x, weight, (-1, ctx.k), wshape, ctx.eps)
-        shape = tuple(weight.shape) if weight is not None else wshape
-        gw, gb = _affine_grads(ctx, grad, xhat, tuple(range(x.ndim - nd)), shape)
+        gw, gb = _affine_grads(ctx, grad, xhat, tuple(range(mean.ndim)), wshape)
         return gx if need[0] else None, gw, gb, None, None
 
 
@@ -226,8 +227,8 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: flo
     if input.ndim < 3:
         raise ValueError(f"[local_response_norm] expected 3D or higher input, got shape "
                          f"{tuple(input.shape)}")
-    from ..ops.indexing import cat
     from ..creation import zeros
+    from ..ops.indexing import cat
 
     c = input.shape[1]
     sq = input * input
