@@ -7,6 +7,7 @@
 // backward also reduces grad_weight / grad_bias across rows: each of `parts` row partitions
 // sums into its own slice of `scratch`, and the slices are added at the end, so the result
 // does not depend on thread timing.
+#include <algorithm>
 #include <cmath>
 
 #include "core/iter.h"
@@ -109,18 +110,121 @@ void bn_backward_channel(const BatchNormArgs& a, int64_t c) {
   }
 }
 
+// (n, c) inputs (s == 1): a channel's values are c apart, so a block of kCols neighbouring
+// channels is processed together, every load contiguous and vectorised across the block.
+constexpr int64_t kCols = 64;
+
 template <class A>
-void bn_forward_typed(const BatchNormArgs& a) {
+void bn_forward_cols(const BatchNormArgs& a, int64_t c0, int64_t w) {
+  const A* x = static_cast<const A*>(a.x) + c0;
+  A* y = static_cast<A*>(a.y) + c0;
+  double mean[kCols], var[kCols];
+  A scale[kCols], shift[kCols];
+  if (a.training) {
+    for (int64_t j = 0; j < w; ++j) mean[j] = var[j] = 0;
+    for (int64_t i = 0; i < a.n; ++i)
+      for (int64_t j = 0; j < w; ++j) mean[j] += double(x[i * a.c + j]);
+    for (int64_t j = 0; j < w; ++j) mean[j] /= double(a.n);
+    for (int64_t i = 0; i < a.n; ++i)
+      for (int64_t j = 0; j < w; ++j) {
+        const double d = double(x[i * a.c + j]) - mean[j];
+        var[j] += d * d;
+      }
+    for (int64_t j = 0; j < w; ++j) {
+      var[j] /= double(a.n);
+      const int64_t c = c0 + j;
+      if (a.running_mean) {
+        A* rm = static_cast<A*>(a.running_mean) + c;
+        *rm = A((1 - a.momentum) * double(*rm) + a.momentum * mean[j]);
+      }
+      if (a.running_var) {
+        A* rv = static_cast<A*>(a.running_var) + c;
+        const double unbiased = a.n > 1 ? var[j] * double(a.n) / double(a.n - 1) : NAN;
+        *rv = A((1 - a.momentum) * double(*rv) + a.momentum * unbiased);
+      }
+    }
+  } else {
+    for (int64_t j = 0; j < w; ++j) {
+      mean[j] = double(static_cast<const A*>(a.running_mean)[c0 + j]);
+      var[j] = double(static_cast<const A*>(a.running_var)[c0 + j]);
+    }
+  }
+  for (int64_t j = 0; j < w; ++j) {
+    const int64_t c = c0 + j;
+    const double invstd = 1.0 / std::sqrt(var[j] + a.eps);
+    static_cast<A*>(a.mean)[c] = A(mean[j]);
+    static_cast<A*>(a.invstd)[c] = A(invstd);
+    const double wt = a.weight ? double(static_cast<const A*>(a.weight)[c]) : 1.0;
+    const double b = a.bias ? double(static_cast<const A*>(a.bias)[c]) : 0.0;
+    scale[j] = A(wt * invstd);
+    shift[j] = A(b - mean[j] * wt * invstd);
+  }
+  for (int64_t i = 0; i < a.n; ++i)
+    for (int64_t j = 0; j < w; ++j) y[i * a.c + j] = x[i * a.c + j] * scale[j] + shift[j];
+}
+
+template <class A>
+void bn_backward_cols(const BatchNormArgs& a, int64_t c0, int64_t w) {
+  const A* x = static_cast<const A*>(a.x) + c0;
+  const A* g = static_cast<const A*>(a.grad) + c0;
+  const A* mean = static_cast<const A*>(a.mean) + c0;
+  const A* invstd = static_cast<const A*>(a.invstd) + c0;
+  double sg[kCols], sgx[kCols];
+  for (int64_t j = 0; j < w; ++j) sg[j] = sgx[j] = 0;
+  for (int64_t i = 0; i < a.n; ++i)
+    for (int64_t j = 0; j < w; ++j) {
+      const double gv = double(g[i * a.c + j]);
+      sg[j] += gv;
+      sgx[j] += gv * (double(x[i * a.c + j]) - double(mean[j]));
+    }
+  A k1[kCols], k2[kCols], k3[kCols], mu[kCols];
+  for (int64_t j = 0; j < w; ++j) {
+    const int64_t c = c0 + j;
+    const double is = double(invstd[j]);
+    const double wt = a.weight ? double(static_cast<const A*>(a.weight)[c]) : 1.0;
+    if (a.grad_bias) static_cast<A*>(a.grad_bias)[c] = A(sg[j]);
+    if (a.grad_weight) static_cast<A*>(a.grad_weight)[c] = A(sgx[j] * is);
+    k1[j] = A(wt * is);
+    k2[j] = a.training ? A(wt * is * is * is * sgx[j] / double(a.n)) : A(0);
+    k3[j] = a.training ? A(wt * is * sg[j] / double(a.n)) : A(0);
+    mu[j] = mean[j];
+  }
+  if (!a.y) return;
+  A* gx = static_cast<A*>(a.y) + c0;
+  for (int64_t i = 0; i < a.n; ++i)
+    for (int64_t j = 0; j < w; ++j) {
+      const int64_t o = i * a.c + j;
+      gx[o] = k1[j] * g[o] - k2[j] * (x[o] - mu[j]) - k3[j];
+    }
+}
+
+// Calls per_channel(c) for every channel, or per_block(c0, width) for (n, c) inputs.
+template <class Ch, class Blk>
+void bn_for_each(const BatchNormArgs& a, const Ch& per_channel, const Blk& per_block) {
+  if (a.s == 1) {
+    const int64_t nblk = (a.c + kCols - 1) / kCols;
+    parallel_for(0, nblk, row_grain(a.n * kCols), [&](int64_t b, int64_t e) {
+      for (int64_t t = b; t < e; ++t) per_block(t * kCols, std::min(kCols, a.c - t * kCols));
+    });
+    return;
+  }
   parallel_for(0, a.c, row_grain(a.n * a.s), [&](int64_t b, int64_t e) {
-    for (int64_t c = b; c < e; ++c) bn_forward_channel<A>(a, c);
+    for (int64_t c = b; c < e; ++c) per_channel(c);
   });
 }
 
 template <class A>
+void bn_forward_typed(const BatchNormArgs& a) {
+  bn_for_each(
+      a, [&](int64_t c) { bn_forward_channel<A>(a, c); },
+      [&](int64_t c0, int64_t w) { bn_forward_cols<A>(a, c0, w); });
+}
+
+template <class A>
 void bn_backward_typed(const BatchNormArgs& a) {
-  parallel_for(0, a.c, row_grain(a.n * a.s), [&](int64_t b, int64_t e) {
-    for (int64_t c = b; c < e; ++c) bn_backward_channel<A>(a, c);
-  });
+  bn_for_each(
+      a, [&](int64_t c) { bn_backward_channel<A>(a, c); },
+      [&](int64_t c0, int64_t w) { bn_backward_cols<A>(a, c0, w); });
 }
 
 void batch_norm_forward(const BatchNormArgs& a) {
@@ -188,7 +292,17 @@ void row_backward(const RowNormArgs& a, int64_t r, double* pw, double* pb) {
   const A* w = a.weight ? static_cast<const A*>(a.weight) + base : nullptr;
   const A mu = static_cast<const A*>(a.mean)[r], rs = static_cast<const A*>(a.rstd)[r];
   double sh = 0, shx = 0;
-  for (int64_t j = 0; j < a.chans; ++j) {
+  if (a.inner == 1) {  // one value per affine entry (layer_norm): vectorised along the row
+    for (int64_t j = 0; j < a.chans; ++j) {
+      pw[base + j] += double(g[j]) * double((x[j] - mu) * rs);
+      pb[base + j] += double(g[j]);
+    }
+    sh = lane_sum<double>(a.chans, [&](int64_t j) { return double(w ? g[j] * w[j] : g[j]); });
+    shx = lane_sum<double>(a.chans, [&](int64_t j) {
+      return double(w ? g[j] * w[j] : g[j]) * double((x[j] - mu) * rs);
+    });
+  }
+  for (int64_t j = 0; j < a.chans && a.inner != 1; ++j) {
     const A* gj = g + j * a.inner;
     const A* xj = x + j * a.inner;
     const double s_g = dsum(a.inner, [&](int64_t k) { return double(gj[k]); });
