@@ -387,3 +387,27 @@ def test_errors():
                       0.1, 1e-5)
     with pytest.raises(ValueError, match=r"\[InstanceNorm2d\] expected input's size at dim=1"):
         InstanceNorm2d(4, affine=True)(ember.zeros(2, 3, 4, 4))
+
+
+@pytest.mark.parametrize("need", [(True, False, False), (False, True, False),
+                                  (False, False, True)])
+def test_backward_need_flags(need, rng):
+    x, g, w = rng.standard_normal((3, 4, 5)), rng.standard_normal((3, 4, 5)), \
+        rng.standard_normal(4)
+    _, mean, invstd = _C.batch_norm(tensor(x), tensor(w), None, None, None, True, 0.1, 1e-5)
+    full = _C.batch_norm_backward(tensor(g), tensor(x), tensor(w), mean, invstd, True)
+    part = _C.batch_norm_backward(tensor(g), tensor(x), tensor(w), mean, invstd, True, *need)
+    for f, p, n in zip(full, part, need, strict=True):
+        assert (p is None) != n
+        if n:
+            assert_close(p, np.asarray(f), rtol=0, atol=0)
+    for op, arg in ((_C.group_norm, 2), (_C.layer_norm, 5)):
+        back = _C.group_norm_backward if op is _C.group_norm else _C.layer_norm_backward
+        wt = tensor(w if op is _C.group_norm else rng.standard_normal(5))
+        _, mean, rstd = op(tensor(x), arg, wt, None, 1e-5)
+        full = back(tensor(g), tensor(x), arg, wt, mean, rstd)
+        part = back(tensor(g), tensor(x), arg, wt, mean, rstd, *need)
+        for f, p, n in zip(full, part, need, strict=True):
+            assert (p is None) != n
+            if n:
+                assert_close(p, np.asarray(f), rtol=0, atol=0)

@@ -283,7 +283,8 @@ void row_forward_typed(const RowNormArgs& a) {
 
 // One row's backward. With xhat = (x - mean) * rstd and h = g * w (per element):
 // gx = rstd * (h - mean(h) - xhat * mean(h * xhat)); the row's share of grad_weight
-// (sum g * xhat) and grad_bias (sum g) goes into pw / pb, indexed by affine entry.
+// (sum g * xhat) and grad_bias (sum g) goes into pw / pb, indexed by affine entry (both
+// nullptr when neither gradient is wanted).
 template <class A>
 void row_backward(const RowNormArgs& a, int64_t r, double* pw, double* pb) {
   const int64_t len = a.chans * a.inner, base = (r % a.wrows) * a.chans;
@@ -293,14 +294,20 @@ void row_backward(const RowNormArgs& a, int64_t r, double* pw, double* pb) {
   const A mu = static_cast<const A*>(a.mean)[r], rs = static_cast<const A*>(a.rstd)[r];
   double sh = 0, shx = 0;
   if (a.inner == 1) {  // one value per affine entry (layer_norm): vectorised along the row
-    for (int64_t j = 0; j < a.chans; ++j) {
-      pw[base + j] += double(g[j]) * double((x[j] - mu) * rs);
-      pb[base + j] += double(g[j]);
+    if (pw) {
+      for (int64_t j = 0; j < a.chans; ++j) {
+        pw[base + j] += double(g[j]) * double((x[j] - mu) * rs);
+        pb[base + j] += double(g[j]);
+      }
     }
-    sh = lane_sum<double>(a.chans, [&](int64_t j) { return double(w ? g[j] * w[j] : g[j]); });
-    shx = lane_sum<double>(a.chans, [&](int64_t j) {
-      return double(w ? g[j] * w[j] : g[j]) * double((x[j] - mu) * rs);
-    });
+    // Row sums in A with kLanes partial sums: float32 error stays ~sqrt(K / kLanes) ulp.
+    if (w) {
+      sh = lane_sum<A>(a.chans, [&](int64_t j) { return g[j] * w[j]; });
+      shx = lane_sum<A>(a.chans, [&](int64_t j) { return g[j] * w[j] * ((x[j] - mu) * rs); });
+    } else {
+      sh = lane_sum<A>(a.chans, [&](int64_t j) { return g[j]; });
+      shx = lane_sum<A>(a.chans, [&](int64_t j) { return g[j] * ((x[j] - mu) * rs); });
+    }
   }
   for (int64_t j = 0; j < a.chans && a.inner != 1; ++j) {
     const A* gj = g + j * a.inner;
@@ -312,12 +319,22 @@ void row_backward(const RowNormArgs& a, int64_t r, double* pw, double* pb) {
     const double wj = w ? double(w[j]) : 1.0;
     sh += wj * s_g;
     shx += wj * s_gx;
-    pw[base + j] += s_gx;
-    pb[base + j] += s_g;
+    if (pw) {
+      pw[base + j] += s_gx;
+      pb[base + j] += s_g;
+    }
   }
   if (!a.y) return;
   A* gx = static_cast<A*>(a.y) + r * len;
   const A c1 = A(sh / double(len)), c2 = A(shx / double(len));
+  if (a.inner == 1) {
+    if (w) {
+      for (int64_t j = 0; j < len; ++j) gx[j] = rs * (g[j] * w[j] - c1 - (x[j] - mu) * rs * c2);
+    } else {
+      for (int64_t j = 0; j < len; ++j) gx[j] = rs * (g[j] - c1 - (x[j] - mu) * rs * c2);
+    }
+    return;
+  }
   for (int64_t j = 0; j < a.chans; ++j) {
     const A wj = w ? w[j] : A(1);
     const int64_t o = j * a.inner;
@@ -331,18 +348,19 @@ void row_backward(const RowNormArgs& a, int64_t r, double* pw, double* pb) {
 template <class A>
 void row_backward_typed(const RowNormArgs& a) {
   const int64_t width = a.wrows * a.chans, parts = a.parts;
+  const bool affine_grads = a.grad_weight || a.grad_bias;
   parallel_for(0, parts, 1, [&](int64_t b, int64_t e) {
     for (int64_t p = b; p < e; ++p) {
-      double* pw = a.scratch + p * 2 * width;
-      double* pb = pw + width;
-      for (int64_t i = 0; i < 2 * width; ++i) pw[i] = 0;
+      double* pw = affine_grads ? a.scratch + p * 2 * width : nullptr;
+      double* pb = affine_grads ? pw + width : nullptr;
+      for (int64_t i = 0; affine_grads && i < 2 * width; ++i) pw[i] = 0;
       const int64_t r0 = a.rows * p / parts, r1 = a.rows * (p + 1) / parts;
       for (int64_t r = r0; r < r1; ++r) row_backward<A>(a, r, pw, pb);
     }
   });
   A* gw = static_cast<A*>(a.grad_weight);
   A* gb = static_cast<A*>(a.grad_bias);
-  for (int64_t i = 0; i < width; ++i) {
+  for (int64_t i = 0; affine_grads && i < width; ++i) {
     double sw = 0, sb = 0;
     for (int64_t p = 0; p < parts; ++p) {
       sw += a.scratch[p * 2 * width + i];

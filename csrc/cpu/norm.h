@@ -42,7 +42,8 @@ struct RowNormArgs {
   void* y;              // forward: the result; backward: grad of x (nullptr: not needed)
   void* grad_weight;    // backward: (wrows * chans,) or nullptr
   void* grad_bias;      // backward: (wrows * chans,) or nullptr
-  double* scratch;      // backward: parts * 2 * wrows * chans doubles (per-part partial sums)
+  double* scratch;      // backward: parts * 2 * wrows * chans doubles (per-part partial sums);
+                        // unused when grad_weight and grad_bias are both nullptr
   int64_t parts;        // backward: number of row partitions the partial sums are split in
   DType dtype;
 };

@@ -253,12 +253,14 @@ py::tuple row_norm_backward_op(const char* op, const Tensor& grad, const Tensor&
   Tensor gb = filled(Shape{width}, cd, 0.0, x.device());
   if (in.numel() > 0) {
     const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(get_num_threads(), l.rows));
-    Tensor scratch = Tensor::empty(Shape{parts * 2 * width}, DType::Float64, Device{});
+    const int64_t nscratch = need_w || need_b ? parts * 2 * width : 0;
+    Tensor scratch = Tensor::empty(Shape{nscratch}, DType::Float64, Device{});
     RowNormArgs a{};
     a.rows = l.rows, a.wrows = l.wrows, a.chans = l.chans, a.inner = l.inner;
     a.x = in.data_ptr(), a.grad = g.data_ptr(), a.y = mut_or_null(gx);
     a.weight = ptr_or_null(w), a.mean = mu.data_ptr(), a.rstd = rs.data_ptr();
-    a.grad_weight = gw.data_ptr(), a.grad_bias = gb.data_ptr();
+    a.grad_weight = need_w ? gw.data_ptr() : nullptr;
+    a.grad_bias = need_b ? gb.data_ptr() : nullptr;
     a.scratch = reinterpret_cast<double*>(scratch.data_ptr()), a.parts = parts, a.dtype = cd;
     run(row_norm_backward_kernel, a, in.numel(), x.device());
   }
