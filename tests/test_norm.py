@@ -20,6 +20,8 @@ from ember.nn.modules.normalization import (
     LayerNorm,
     LocalResponseNorm,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 BN_SHAPES = [(5, 3), (2, 1), (4, 3, 7), (2, 3, 5, 6), (3, 129), (7, 2, 1, 9), (1, 4, 127)]
 
@@ -411,3 +413,37 @@ def test_backward_need_flags(need, rng):
             assert (p is None) != n
             if n:
                 assert_close(p, np.asarray(f), rtol=0, atol=0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 5), c=st.integers(1, 70), rest=st.lists(st.integers(1, 5), max_size=2),
+       training=st.booleans(), seed=st.integers(0, 2**16))
+def test_batch_norm_random_shapes(n, c, rest, training, seed):
+    shape = (n, c, *rest)
+    if training and int(np.prod(shape)) // c == 1:
+        return
+    rng = np.random.default_rng(seed)
+    x, w, b = rng.standard_normal(shape), rng.standard_normal(c), rng.standard_normal(c)
+    rm0, rv0 = rng.standard_normal(c), rng.random(c) + 0.1
+    rm, rv = tensor(rm0), tensor(rv0)
+    y, _, _ = _C.batch_norm(tensor(x), tensor(w), tensor(b), rm, rv, training, 0.2, 1e-3)
+    ry, _, _, rrm, rrv = np_bn(x, w, b, rm0, rv0, training, 0.2, 1e-3)
+    assert_close(y, ry, rtol=1e-9, atol=1e-9)
+    assert_close(rv, rrv, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("dtype,tol", [("float32", 2e-5), ("float16", 4e-3),
+                                       ("bfloat16", 3e-2)])
+def test_row_norms_low_precision_and_strided(dtype, tol, rng):
+    x = rng.standard_normal((6, 5, 4)) * 3 + 10
+    xt = tensor(x, dtype).transpose(0, 2)  # (4, 5, 6), non-contiguous
+    xr = np.asarray(tensor(x, dtype).double()).transpose(2, 1, 0)
+    w = rng.standard_normal(6)
+    wr = np.asarray(tensor(w, "float32").double())
+    y, mean, _ = _C.layer_norm(xt, 6, tensor(w, "float32"), None, 1e-5)
+    assert y.dtype is getattr(ember, dtype) and mean.dtype is ember.float32
+    assert_close(y, np_rows(xr, (-1, 6), wr, None, 1e-5, (6,))[0], rtol=tol, atol=tol)
+    w5 = rng.standard_normal(5)
+    w5r = np.asarray(tensor(w5, "float32").double())
+    y, _, _ = _C.group_norm(xt, 5, tensor(w5, "float32"), None, 1e-5)
+    assert_close(y, np_rows(xr, (4, 5, -1), w5r, None, 1e-5, (1, 5, 1))[0], rtol=tol, atol=tol)
