@@ -48,6 +48,7 @@ void bind_linalg(py::module_& m);       // matmul, mm, bmm, addmm, baddbmm, mv, 
 void bind_nn(py::module_& m);           // softmax, log_softmax, cross_entropy (+ backward)
 void bind_optim(py::module_& m);        // fused multi-tensor SGD/Adam/RMSprop/Adagrad steps
 void bind_pool(py::module_& m);         // max/avg/adaptive pooling, nearest/bilinear upsampling
+void bind_norm(py::module_& m);        // batch_norm, layer_norm, group_norm (+ backward)
 
 }  // namespace ember::py_bind
 

@@ -21,6 +21,8 @@ from ..ops.reduce import norm
 from ..tensor import Tensor
 from ._losses import *  # noqa: F403
 from ._losses import __all__ as _loss_all
+from ._norm import *  # noqa: F403
+from ._norm import __all__ as _norm_all
 from ._pool import *  # noqa: F403
 from ._pool import __all__ as _pool_all
 from ._softmax import log_softmax, softmax, softmin
@@ -32,7 +34,7 @@ __all__ = [
     "relu", "relu_", "relu6", "leaky_relu", "leaky_relu_", "prelu", "elu", "elu_", "selu",
     "celu", "gelu", "silu", "mish", "softplus", "sigmoid", "tanh", "hardtanh", "hardtanh_",
     "hardsigmoid", "hardswish", "softsign", "tanhshrink", "logsigmoid", "threshold",
-    "hardshrink", "softshrink", "glu", *_loss_all, *_pool_all,
+    "hardshrink", "softshrink", "glu", *_loss_all, *_norm_all, *_pool_all,
 ]
 
 
