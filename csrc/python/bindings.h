@@ -47,6 +47,7 @@ void bind_gemm(py::module_& m);         // raw GEMM kernel access, blocking and 
 void bind_linalg(py::module_& m);       // matmul, mm, bmm, addmm, baddbmm, mv, dot, outer, linear
 void bind_nn(py::module_& m);           // softmax, log_softmax, cross_entropy (+ backward)
 void bind_optim(py::module_& m);        // fused multi-tensor SGD/Adam/RMSprop/Adagrad steps
+void bind_conv(py::module_& m);         // conv2d forward and backward (im2col + GEMM)
 
 }  // namespace ember::py_bind
 
