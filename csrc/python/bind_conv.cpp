@@ -1,0 +1,302 @@
+// conv2d forward and backward. im2col turns each (image, group) into a (C/g * kh * kw, Ho * Wo)
+// matrix so that the convolution is one GEMM, W_g @ col, with the bias fused as a per-row
+// term; 1x1 stride-1 unpadded convolutions use the input itself as that matrix, and depthwise
+// ones a direct kernel. Backward: gw_g += gy_g @ col^T, gx = col2im(W_g^T @ gy_g).
+// With at least two images and threads the batch is split, one chunk (and one col buffer) per
+// thread, and each GEMM runs single-threaded; otherwise the GEMM gets every thread.
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "core/parallel.h"
+#include "cpu/conv.h"
+#include "cpu/gemm/gemm.h"
+#include "python/ops_common.h"
+
+namespace ember {
+
+EMBER_DEFINE_KERNEL(im2col_kernel, ColFn);
+EMBER_DEFINE_KERNEL(col2im_kernel, ColFn);
+EMBER_DEFINE_KERNEL(conv_depthwise_kernel, DepthwiseFn);
+EMBER_DEFINE_KERNEL(channel_sum_kernel, ChannelSumFn);
+
+namespace py_bind {
+namespace {
+
+constexpr const char* kOp = "conv2d";
+
+struct Conv {
+  int64_t n, c, o, groups, cg, og;
+  ConvGeom g;      // per-group geometry (g.c == cg)
+  int64_t k, l;    // GEMM depth cg * kh * kw and width oh * ow
+  bool direct;     // 1x1, stride 1, no padding: the input is the col matrix
+  DType cd;
+};
+
+std::string describe(const Tensor& t) {
+  return std::string(dtype_name(t.dtype())) + " tensor of shape " + shape_str(t.shape());
+}
+
+Tensor cast(const Tensor& t, DType d) { return t.dtype() == d ? t : t.to(d); }
+
+Conv make_conv(const Tensor& x, const Tensor& w, const std::vector<int64_t>& stride,
+               const std::vector<int64_t>& pad, const std::vector<int64_t>& dil, int64_t groups) {
+  if (x.ndim() != 4 || w.ndim() != 4)
+    fail<ValueError>(kOp, "expected a 4-d input (N, C, H, W) and a 4-d weight, got input ",
+                     describe(x), " and weight ", describe(w));
+  if (!is_floating(x.dtype()) || !is_floating(w.dtype()))
+    fail<TypeError>(kOp, "expected floating point input and weight, got input ", describe(x),
+                    " and weight ", describe(w));
+  if (x.device() != w.device() || !x.device().is_cpu())
+    fail<ValueError>(kOp, "expected input and weight on the CPU, got ", x.device().str(),
+                     " and ", w.device().str());
+  if (stride.size() != 2 || pad.size() != 4 || dil.size() != 2)
+    fail<ValueError>(kOp, "expected 2 strides, 4 paddings and 2 dilations");
+  if (stride[0] <= 0 || stride[1] <= 0 || dil[0] <= 0 || dil[1] <= 0)
+    fail<ValueError>(kOp, "stride and dilation must be positive, got stride (", stride[0], ", ",
+                     stride[1], ") and dilation (", dil[0], ", ", dil[1], ")");
+  for (int64_t p : pad)
+    if (p < 0) fail<ValueError>(kOp, "padding must be non-negative, got ", p);
+  const Shape& xs = x.shape();
+  const Shape& ws = w.shape();
+  if (groups <= 0) fail<ValueError>(kOp, "groups must be positive, got ", groups);
+  if (ws[0] % groups != 0)
+    fail<ValueError>(kOp, "groups=", groups, " does not divide the ", ws[0],
+                     " output channels of weight of shape ", shape_str(ws));
+  if (xs[1] % groups != 0 || xs[1] != ws[1] * groups)
+    fail<ValueError>(kOp, "input of shape ", shape_str(xs), " has ", xs[1],
+                     " channels but weight of shape ", shape_str(ws), " with groups=", groups,
+                     " expects ", ws[1] * groups);
+  if (ws[1] == 0) fail<ValueError>(kOp, "weight of shape ", shape_str(ws), " has no channels");
+  Conv cv{};
+  cv.n = xs[0];
+  cv.c = xs[1];
+  cv.o = ws[0];
+  cv.groups = groups;
+  cv.cg = ws[1];
+  cv.og = cv.o / groups;
+  ConvGeom& g = cv.g;
+  g = {cv.cg, xs[2], xs[3], ws[2], ws[3], 0, 0, stride[0], stride[1], pad[0], pad[2],
+       dil[0], dil[1]};
+  const int64_t eh = dil[0] * (ws[2] - 1) + 1, ew = dil[1] * (ws[3] - 1) + 1;
+  const int64_t ph = xs[2] + pad[0] + pad[1], pw = xs[3] + pad[2] + pad[3];
+  if (eh > ph || ew > pw)
+    fail<ValueError>(kOp, "kernel of size (", eh, ", ", ew, ") (dilated) is larger than the ",
+                     "padded input of size (", ph, ", ", pw, "); input ", shape_str(xs),
+                     ", weight ", shape_str(ws));
+  g.oh = (ph - eh) / stride[0] + 1;
+  g.ow = (pw - ew) / stride[1] + 1;
+  cv.k = cv.cg * g.kh * g.kw;
+  cv.l = g.oh * g.ow;
+  cv.direct = g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && pad[0] == 0 && pad[1] == 0 &&
+              pad[2] == 0 && pad[3] == 0;
+  cv.cd = compute_dtype(promote_types(x.dtype(), w.dtype()));
+  return cv;
+}
+
+GemmProblem gemm(const Conv& cv, int64_t m, int64_t n, int64_t k, const void* a, int64_t rsa,
+                 int64_t csa, const void* b, int64_t rsb, int64_t csb, void* c, double beta,
+                 int threads) {
+  GemmProblem p{};
+  p.dtype = p.out_dtype = cv.cd;
+  p.m = m;
+  p.n = n;
+  p.k = k;
+  p.a = a;
+  p.rsa = rsa;
+  p.csa = csa;
+  p.b = b;
+  p.rsb = rsb;
+  p.csb = csb;
+  p.c = c;
+  p.rsc = n;
+  p.csc = 1;
+  p.batch = 1;
+  p.alpha = 1.0;
+  p.beta = beta;
+  p.num_threads = threads;
+  return p;
+}
+
+// Runs body(chunk, first_image, end_image, gemm_threads) over the batch: one chunk per
+// thread when the batch is split, else a single chunk whose GEMMs take every thread.
+template <class F>
+int64_t for_batches(int64_t n, const F& body) {
+  const int threads = get_num_threads();
+  const int64_t chunks = (threads > 1 && n >= 2) ? std::min<int64_t>(threads, n) : 1;
+  if (chunks == 1) {
+    body(0, 0, n, threads);
+    return 1;
+  }
+  parallel_for(0, chunks, 1, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) body(i, n * i / chunks, n * (i + 1) / chunks, 1);
+  });
+  return chunks;
+}
+
+Tensor forward_impl(const Tensor& x, const Tensor& w, const std::optional<Tensor>& bias,
+                    const Conv& cv) {
+  const DType res = promote_types(x.dtype(), w.dtype());
+  const Tensor xin = cast(x, cv.cd).contiguous(), win = cast(w, cv.cd).contiguous();
+  Tensor bin;
+  if (bias) {
+    if (bias->ndim() != 1 || bias->shape()[0] != cv.o || !is_floating(bias->dtype()))
+      fail<ValueError>(kOp, "expected a floating bias of shape (", cv.o, "), got ",
+                       describe(*bias));
+    bin = cast(*bias, cv.cd).contiguous();
+  }
+  Tensor y = Tensor::empty({cv.n, cv.o, cv.g.oh, cv.g.ow}, cv.cd, x.device());
+  if (y.numel() == 0) return cast(y, res);
+  const size_t isz = itemsize(cv.cd);
+  const char* xp = xin.data_ptr();
+  const char* wp = win.data_ptr();
+  const char* bp = bin.defined() ? bin.data_ptr() : nullptr;
+  char* yp = y.data_ptr();
+  const Device dev = x.device();
+  py::gil_scoped_release no_gil;
+  if (cv.cg == 1 && cv.groups == cv.c && cv.groups > 1) {
+    DepthwiseArgs a{cv.g, cv.n, cv.og, xp, wp, bp, yp, cv.cd};
+    a.g.c = cv.c;
+    conv_depthwise_kernel.pick(dev)(a);
+    return cast(y, res);
+  }
+  GemmFn gemm_fn = gemm_kernel.pick(dev);
+  ColFn im2col = im2col_kernel.pick(dev);
+  const int64_t chunks = std::min<int64_t>(get_num_threads(), std::max<int64_t>(cv.n, 1));
+  const size_t col_bytes = cv.direct ? 0 : isz * cv.k * cv.l;
+  std::unique_ptr<char[]> cols(new char[col_bytes * chunks + 1]);
+  const int64_t img = cv.c * cv.g.h * cv.g.w;
+  for_batches(cv.n, [&](int64_t chunk, int64_t b, int64_t e, int threads) {
+    char* col = cols.get() + chunk * col_bytes;
+    for (int64_t i = b; i < e; ++i) {
+      for (int64_t gi = 0; gi < cv.groups; ++gi) {
+        const char* slab = xp + (i * img + gi * cv.cg * cv.g.h * cv.g.w) * isz;
+        if (!cv.direct) im2col(ColArgs{cv.g, const_cast<char*>(slab), col, cv.cd});
+        GemmProblem p = gemm(cv, cv.og, cv.l, cv.k, wp + gi * cv.og * cv.k * isz, cv.k, 1,
+                             cv.direct ? slab : col, cv.l, 1,
+                             yp + ((i * cv.o + gi * cv.og) * cv.l) * isz, 0.0, threads);
+        if (bp) {
+          p.bias_kind = GemmBias::PerRow;
+          p.bias = bp + gi * cv.og * isz;
+          p.bias_stride = 1;
+        }
+        gemm_fn(p);
+      }
+    }
+  });
+  return cast(y, res);
+}
+
+template <class T>
+void add_into(char* dst, const char* src, int64_t n) {
+  T* d = reinterpret_cast<T*>(dst);
+  const T* s = reinterpret_cast<const T*>(src);
+  for (int64_t i = 0; i < n; ++i) d[i] += s[i];
+}
+
+// gw (when wanted) and gx (when wanted) for the images of one chunk; gw_out accumulates the
+// chunk's images (beta 0 for its first one).
+void backward_chunk(const Conv& cv, const char* gyp, const char* xp, const char* wp,
+                    char* gxp, char* gw_out, char* col, int64_t b, int64_t e, int threads,
+                    Device dev) {
+  const size_t isz = itemsize(cv.cd);
+  GemmFn gemm_fn = gemm_kernel.pick(dev);
+  const int64_t plane = cv.g.h * cv.g.w, img = cv.c * plane;
+  for (int64_t i = b; i < e; ++i) {
+    for (int64_t gi = 0; gi < cv.groups; ++gi) {
+      const char* gy = gyp + ((i * cv.o + gi * cv.og) * cv.l) * isz;
+      const size_t slab_off = (i * img + gi * cv.cg * plane) * isz;
+      const char* wg = wp + gi * cv.og * cv.k * isz;
+      if (gw_out) {
+        const char* slab = xp + slab_off;
+        if (!cv.direct) im2col_kernel.pick(dev)(ColArgs{cv.g, const_cast<char*>(slab), col,
+                                                        cv.cd});
+        // gw_g (og x k) += gy_g (og x l) @ col^T (l x k)
+        gemm_fn(gemm(cv, cv.og, cv.k, cv.l, gy, cv.l, 1, cv.direct ? slab : col, 1, cv.l,
+                     gw_out + gi * cv.og * cv.k * isz, i == b ? 0.0 : 1.0, threads));
+      }
+      if (gxp) {
+        char* gx = gxp + slab_off;
+        // col (k x l) = W_g^T (k x og) @ gy_g (og x l), then scattered back into the image
+        gemm_fn(gemm(cv, cv.k, cv.l, cv.og, wg, 1, cv.k, gy, cv.l, 1, cv.direct ? gx : col,
+                     0.0, threads));
+        if (!cv.direct) {
+          std::memset(gx, 0, cv.cg * plane * isz);
+          col2im_kernel.pick(dev)(ColArgs{cv.g, gx, col, cv.cd});
+        }
+      }
+    }
+  }
+}
+
+py::tuple backward_impl(const Tensor& grad, const Tensor& x, const Tensor& w, const Conv& cv,
+                        bool need_x, bool need_w, bool need_b) {
+  const Shape ys{cv.n, cv.o, cv.g.oh, cv.g.ow};
+  if (grad.shape() != ys || !is_floating(grad.dtype()))
+    fail<ValueError>(kOp, "grad_output ", describe(grad), " does not match the output shape ",
+                     shape_str(ys));
+  const DType res_x = promote_types(x.dtype(), w.dtype());
+  const Tensor gy = cast(grad, cv.cd).contiguous();
+  const Tensor xin = cast(x, cv.cd).contiguous(), win = cast(w, cv.cd).contiguous();
+  Tensor gx, gw, gb;
+  if (need_x) gx = Tensor::empty(x.shape(), cv.cd, x.device());
+  if (need_w) gw = Tensor::empty(w.shape(), cv.cd, x.device());
+  if (need_b) gb = Tensor::empty({cv.o}, cv.cd, x.device());
+  const size_t isz = itemsize(cv.cd);
+  const int64_t wnum = w.numel();
+  {
+    py::gil_scoped_release no_gil;
+    if (gx.defined() && gx.numel() > 0 && cv.l == 0) std::memset(gx.data_ptr(), 0, gx.numel() * isz);
+    if (gw.defined() && (cv.n == 0 || cv.l == 0)) std::memset(gw.data_ptr(), 0, wnum * isz);
+    if (gb.defined())
+      channel_sum_kernel.pick(x.device())(ChannelSumArgs{cv.n, cv.o, cv.l, gy.data_ptr(),
+                                                         gb.data_ptr(), cv.cd});
+    if ((need_x || need_w) && cv.n > 0 && cv.l > 0) {
+      const int64_t chunks = std::min<int64_t>(get_num_threads(), cv.n);
+      const size_t col_bytes = cv.direct ? 0 : isz * cv.k * cv.l;
+      const size_t part_bytes = need_w ? isz * wnum : 0;
+      std::unique_ptr<char[]> buf(new char[(col_bytes + part_bytes) * chunks + 1]);
+      char* parts = buf.get() + col_bytes * chunks;
+      const int64_t used = for_batches(cv.n, [&](int64_t ch, int64_t b, int64_t e, int t) {
+        char* gw_out = !need_w ? nullptr : ch == 0 ? gw.data_ptr() : parts + ch * part_bytes;
+        backward_chunk(cv, gy.data_ptr(), xin.data_ptr(), win.data_ptr(),
+                       need_x ? gx.data_ptr() : nullptr, gw_out, buf.get() + ch * col_bytes,
+                       b, e, t, x.device());
+      });
+      for (int64_t ch = 1; need_w && ch < used; ++ch) {
+        if (cv.cd == DType::Float64) add_into<double>(gw.data_ptr(), parts + ch * part_bytes, wnum);
+        else add_into<float>(gw.data_ptr(), parts + ch * part_bytes, wnum);
+      }
+    }
+  }
+  auto out = [](const Tensor& t, DType d) -> py::object {
+    return t.defined() ? py::cast(cast(t, d)) : py::none();
+  };
+  return py::make_tuple(out(gx, res_x), out(gw, res_x), out(gb, res_x));
+}
+
+}  // namespace
+
+void bind_conv(py::module_& m) {
+  m.def("conv2d", [](const Tensor& x, const Tensor& w, const std::optional<Tensor>& bias,
+                     const std::vector<int64_t>& stride, const std::vector<int64_t>& padding,
+                     const std::vector<int64_t>& dilation, int64_t groups) {
+    return forward_impl(x, w, bias, make_conv(x, w, stride, padding, dilation, groups));
+  }, py::arg("input"), py::arg("weight"), py::arg("bias"), py::arg("stride"),
+     py::arg("padding"), py::arg("dilation"), py::arg("groups"));
+  m.def("conv2d_backward", [](const Tensor& g, const Tensor& x, const Tensor& w,
+                              const std::vector<int64_t>& stride,
+                              const std::vector<int64_t>& padding,
+                              const std::vector<int64_t>& dilation, int64_t groups, bool need_x,
+                              bool need_w, bool need_b) {
+    return backward_impl(g, x, w, make_conv(x, w, stride, padding, dilation, groups), need_x,
+                         need_w, need_b);
+  }, py::arg("grad_output"), py::arg("input"), py::arg("weight"), py::arg("stride"),
+     py::arg("padding"), py::arg("dilation"), py::arg("groups"), py::arg("need_input"),
+     py::arg("need_weight"), py::arg("need_bias"));
+}
+
+}  // namespace py_bind
+}  // namespace ember
