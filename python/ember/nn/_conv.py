@@ -111,7 +111,7 @@ def _padding(op: str, padding: Any, kernel: Sequence[int], stride: Sequence[int]
             raise ValueError(f"[{op}] padding='same' is not supported for strided convolutions")
         # PyTorch puts the odd extra row/column of an even kernel at the bottom/right.
         sides: list[int] = []
-        for k, d in zip(kernel, dilation):
+        for k, d in zip(kernel, dilation, strict=True):
             total = d * (k - 1)
             sides += [total // 2, total - total // 2]
         return [0, 0] * (2 - n) + sides
