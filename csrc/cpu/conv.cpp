@@ -24,14 +24,15 @@ template <class T>
 void im2col_t(const ColArgs& a) {
   const ConvGeom& g = a.g;
   const T* img = static_cast<const T*>(a.img);
-  T* col = static_cast<T*>(a.col);
+  T* row = static_cast<T*>(a.col);
   for (int64_t c = 0; c < g.c; ++c) {
     const T* plane = img + c * g.h * g.w;
     for (int64_t ki = 0; ki < g.kh; ++ki) {
-      for (int64_t kj = 0; kj < g.kw; ++kj) {
+      for (int64_t kj = 0; kj < g.kw; ++kj, row += a.ld) {
         const int64_t off = kj * g.dw - g.pl;
         int64_t lo, hi;
         valid_cols(off, g.sw, g.w, g.ow, lo, hi);
+        T* col = row;
         for (int64_t oy = 0; oy < g.oh; ++oy, col += g.ow) {
           const int64_t iy = oy * g.sh - g.pt + ki * g.dh;
           if (iy < 0 || iy >= g.h) {
@@ -56,14 +57,15 @@ template <class T>
 void col2im_t(const ColArgs& a) {
   const ConvGeom& g = a.g;
   T* img = static_cast<T*>(a.img);
-  const T* col = static_cast<const T*>(a.col);
+  const T* row = static_cast<const T*>(a.col);
   for (int64_t c = 0; c < g.c; ++c) {
     T* plane = img + c * g.h * g.w;
     for (int64_t ki = 0; ki < g.kh; ++ki) {
-      for (int64_t kj = 0; kj < g.kw; ++kj) {
+      for (int64_t kj = 0; kj < g.kw; ++kj, row += a.ld) {
         const int64_t off = kj * g.dw - g.pl;
         int64_t lo, hi;
         valid_cols(off, g.sw, g.w, g.ow, lo, hi);
+        const T* col = row;
         for (int64_t oy = 0; oy < g.oh; ++oy, col += g.ow) {
           const int64_t iy = oy * g.sh - g.pt + ki * g.dh;
           if (iy < 0 || iy >= g.h) continue;

@@ -19,7 +19,8 @@ struct ConvGeom {
 struct ColArgs {
   ConvGeom g;
   void* img;    // (c, h, w) slab: im2col reads it, col2im accumulates into it (+=)
-  void* col;    // (c * kh * kw, oh * ow): im2col writes it, col2im reads it
+  void* col;    // (c * kh * kw, oh * ow) with rows `ld` apart: im2col writes, col2im reads
+  int64_t ld;   // >= oh * ow; several images side by side make one wider GEMM operand
   DType dtype;  // float32 or float64
 };
 using ColFn = void (*)(const ColArgs&);

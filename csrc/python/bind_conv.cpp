@@ -136,6 +136,76 @@ int64_t for_batches(int64_t n, const F& body) {
   return chunks;
 }
 
+// Images per GEMM: small outputs are batched side by side (col is K x (nb * L)) so that each
+// GEMM is wide enough to amortise its packing; the output then goes through a scratch matrix.
+constexpr int64_t kBlockCols = 2048;
+
+int64_t block_images(const Conv& cv) {
+  if (cv.direct) return 1;
+  return std::max<int64_t>(1, std::min<int64_t>(kBlockCols / cv.l, cv.n));
+}
+
+// Scratch of one chunk: col (K x nb*L) and, when nb > 1, an (og x nb*L) output/grad matrix.
+struct Scratch {
+  int64_t nb, col_bytes, tmp_bytes;
+  explicit Scratch(const Conv& cv) : nb(block_images(cv)) {
+    const int64_t isz = static_cast<int64_t>(itemsize(cv.cd));
+    col_bytes = cv.direct ? 0 : isz * cv.k * nb * cv.l;
+    tmp_bytes = nb > 1 ? isz * cv.og * nb * cv.l : 0;
+  }
+  int64_t bytes() const { return col_bytes + tmp_bytes; }
+};
+
+// Copies rows of L between a (og x m*L) block matrix and images i0.. of an (N, O, L) tensor.
+void block_copy(const Conv& cv, char* nchw, char* block, int64_t i0, int64_t m, int64_t gi,
+                bool to_block) {
+  const int64_t isz = static_cast<int64_t>(itemsize(cv.cd)), width = m * cv.l;
+  for (int64_t j = 0; j < m; ++j) {
+    for (int64_t o = 0; o < cv.og; ++o) {
+      char* t = nchw + ((i0 + j) * cv.o + gi * cv.og + o) * cv.l * isz;
+      char* b = block + (o * width + j * cv.l) * isz;
+      std::memcpy(to_block ? b : t, to_block ? t : b, cv.l * isz);
+    }
+  }
+}
+
+void im2col_block(const Conv& cv, const char* xp, char* col, int64_t i0, int64_t m, int64_t gi,
+                  Device dev) {
+  const int64_t isz = static_cast<int64_t>(itemsize(cv.cd));
+  const int64_t plane = cv.g.h * cv.g.w;
+  ColFn fn = im2col_kernel.pick(dev);
+  for (int64_t j = 0; j < m; ++j)
+    fn(ColArgs{cv.g, const_cast<char*>(xp + ((i0 + j) * cv.c + gi * cv.cg) * plane * isz),
+               col + j * cv.l * isz, m * cv.l, cv.cd});
+}
+
+void forward_chunk(const Conv& cv, const char* xp, const char* wp, const char* bp, char* yp,
+                   char* scratch, int64_t b, int64_t e, int threads, Device dev) {
+  const Scratch sc(cv);
+  const int64_t isz = static_cast<int64_t>(itemsize(cv.cd));
+  const int64_t plane = cv.g.h * cv.g.w;
+  char* col = scratch;
+  char* tmp = scratch + sc.col_bytes;
+  GemmFn gemm_fn = gemm_kernel.pick(dev);
+  for (int64_t i0 = b; i0 < e; i0 += sc.nb) {
+    const int64_t m = std::min(sc.nb, e - i0), width = m * cv.l;
+    for (int64_t gi = 0; gi < cv.groups; ++gi) {
+      const char* src = xp + (i0 * cv.c + gi * cv.cg) * plane * isz;
+      if (!cv.direct) im2col_block(cv, xp, col, i0, m, gi, dev);
+      char* out = m > 1 ? tmp : yp + (i0 * cv.o + gi * cv.og) * cv.l * isz;
+      GemmProblem p = gemm(cv, cv.og, width, cv.k, wp + gi * cv.og * cv.k * isz, cv.k, 1,
+                           cv.direct ? src : col, width, 1, out, 0.0, threads);
+      if (bp) {
+        p.bias_kind = GemmBias::PerRow;
+        p.bias = bp + gi * cv.og * isz;
+        p.bias_stride = 1;
+      }
+      gemm_fn(p);
+      if (m > 1) block_copy(cv, yp, tmp, i0, m, gi, false);
+    }
+  }
+}
+
 Tensor forward_impl(const Tensor& x, const Tensor& w, const std::optional<Tensor>& bias,
                     const Conv& cv) {
   const DType res = promote_types(x.dtype(), w.dtype());
@@ -149,7 +219,6 @@ Tensor forward_impl(const Tensor& x, const Tensor& w, const std::optional<Tensor
   }
   Tensor y = Tensor::empty({cv.n, cv.o, cv.g.oh, cv.g.ow}, cv.cd, x.device());
   if (y.numel() == 0) return cast(y, res);
-  const size_t isz = itemsize(cv.cd);
   const char* xp = xin.data_ptr();
   const char* wp = win.data_ptr();
   const char* bp = bin.defined() ? bin.data_ptr() : nullptr;
@@ -162,29 +231,11 @@ Tensor forward_impl(const Tensor& x, const Tensor& w, const std::optional<Tensor
     conv_depthwise_kernel.pick(dev)(a);
     return cast(y, res);
   }
-  GemmFn gemm_fn = gemm_kernel.pick(dev);
-  ColFn im2col = im2col_kernel.pick(dev);
-  const int64_t chunks = std::min<int64_t>(get_num_threads(), std::max<int64_t>(cv.n, 1));
-  const size_t col_bytes = cv.direct ? 0 : isz * cv.k * cv.l;
-  std::unique_ptr<char[]> cols(new char[col_bytes * chunks + 1]);
-  const int64_t img = cv.c * cv.g.h * cv.g.w;
-  for_batches(cv.n, [&](int64_t chunk, int64_t b, int64_t e, int threads) {
-    char* col = cols.get() + chunk * col_bytes;
-    for (int64_t i = b; i < e; ++i) {
-      for (int64_t gi = 0; gi < cv.groups; ++gi) {
-        const char* slab = xp + (i * img + gi * cv.cg * cv.g.h * cv.g.w) * isz;
-        if (!cv.direct) im2col(ColArgs{cv.g, const_cast<char*>(slab), col, cv.cd});
-        GemmProblem p = gemm(cv, cv.og, cv.l, cv.k, wp + gi * cv.og * cv.k * isz, cv.k, 1,
-                             cv.direct ? slab : col, cv.l, 1,
-                             yp + ((i * cv.o + gi * cv.og) * cv.l) * isz, 0.0, threads);
-        if (bp) {
-          p.bias_kind = GemmBias::PerRow;
-          p.bias = bp + gi * cv.og * isz;
-          p.bias_stride = 1;
-        }
-        gemm_fn(p);
-      }
-    }
+  const Scratch sc(cv);
+  const int64_t chunks = std::min<int64_t>(get_num_threads(), cv.n);
+  std::unique_ptr<char[]> buf(new char[sc.bytes() * chunks + 1]);
+  for_batches(cv.n, [&](int64_t ch, int64_t b, int64_t e, int threads) {
+    forward_chunk(cv, xp, wp, bp, yp, buf.get() + ch * sc.bytes(), b, e, threads, dev);
   });
   return cast(y, res);
 }
@@ -196,35 +247,40 @@ void add_into(char* dst, const char* src, int64_t n) {
   for (int64_t i = 0; i < n; ++i) d[i] += s[i];
 }
 
-// gw (when wanted) and gx (when wanted) for the images of one chunk; gw_out accumulates the
-// chunk's images (beta 0 for its first one).
-void backward_chunk(const Conv& cv, const char* gyp, const char* xp, const char* wp,
-                    char* gxp, char* gw_out, char* col, int64_t b, int64_t e, int threads,
+// gw (into gw_out, which the chunk's first block overwrites) and gx for images [b, e).
+void backward_chunk(const Conv& cv, char* gyp, const char* xp, const char* wp, char* gxp,
+                    char* gw_out, char* scratch, int64_t b, int64_t e, int threads,
                     Device dev) {
-  const size_t isz = itemsize(cv.cd);
+  const Scratch sc(cv);
+  const int64_t isz = static_cast<int64_t>(itemsize(cv.cd));
+  const int64_t plane = cv.g.h * cv.g.w;
+  char* col = scratch;
+  char* tmp = scratch + sc.col_bytes;
   GemmFn gemm_fn = gemm_kernel.pick(dev);
-  const int64_t plane = cv.g.h * cv.g.w, img = cv.c * plane;
-  for (int64_t i = b; i < e; ++i) {
+  for (int64_t i0 = b; i0 < e; i0 += sc.nb) {
+    const int64_t m = std::min(sc.nb, e - i0), width = m * cv.l;
     for (int64_t gi = 0; gi < cv.groups; ++gi) {
-      const char* gy = gyp + ((i * cv.o + gi * cv.og) * cv.l) * isz;
-      const size_t slab_off = (i * img + gi * cv.cg * plane) * isz;
-      const char* wg = wp + gi * cv.og * cv.k * isz;
+      const int64_t slab_off = (i0 * cv.c + gi * cv.cg) * plane * isz;
+      const char* gy = gyp + (i0 * cv.o + gi * cv.og) * cv.l * isz;
+      if (m > 1) {
+        block_copy(cv, gyp, tmp, i0, m, gi, true);
+        gy = tmp;
+      }
       if (gw_out) {
-        const char* slab = xp + slab_off;
-        if (!cv.direct) im2col_kernel.pick(dev)(ColArgs{cv.g, const_cast<char*>(slab), col,
-                                                        cv.cd});
-        // gw_g (og x k) += gy_g (og x l) @ col^T (l x k)
-        gemm_fn(gemm(cv, cv.og, cv.k, cv.l, gy, cv.l, 1, cv.direct ? slab : col, 1, cv.l,
-                     gw_out + gi * cv.og * cv.k * isz, i == b ? 0.0 : 1.0, threads));
+        if (!cv.direct) im2col_block(cv, xp, col, i0, m, gi, dev);
+        // gw_g (og x k) += gy_g (og x width) @ col^T (width x k)
+        gemm_fn(gemm(cv, cv.og, cv.k, width, gy, width, 1, cv.direct ? xp + slab_off : col, 1,
+                     width, gw_out + gi * cv.og * cv.k * isz, i0 == b ? 0.0 : 1.0, threads));
       }
       if (gxp) {
+        // col (k x width) = W_g^T (k x og) @ gy_g (og x width), scattered back per image
         char* gx = gxp + slab_off;
-        // col (k x l) = W_g^T (k x og) @ gy_g (og x l), then scattered back into the image
-        gemm_fn(gemm(cv, cv.k, cv.l, cv.og, wg, 1, cv.k, gy, cv.l, 1, cv.direct ? gx : col,
-                     0.0, threads));
-        if (!cv.direct) {
-          std::memset(gx, 0, cv.cg * plane * isz);
-          col2im_kernel.pick(dev)(ColArgs{cv.g, gx, col, cv.cd});
+        gemm_fn(gemm(cv, cv.k, width, cv.og, wp + gi * cv.og * cv.k * isz, 1, cv.k, gy, width,
+                     1, cv.direct ? gx : col, 0.0, threads));
+        for (int64_t j = 0; !cv.direct && j < m; ++j) {
+          char* img = gxp + ((i0 + j) * cv.c + gi * cv.cg) * plane * isz;
+          std::memset(img, 0, cv.cg * plane * isz);
+          col2im_kernel.pick(dev)(ColArgs{cv.g, img, col + j * cv.l * isz, width, cv.cd});
         }
       }
     }
@@ -248,26 +304,26 @@ py::tuple backward_impl(const Tensor& grad, const Tensor& x, const Tensor& w, co
   const int64_t wnum = w.numel();
   {
     py::gil_scoped_release no_gil;
-    if (gx.defined() && gx.numel() > 0 && cv.l == 0) std::memset(gx.data_ptr(), 0, gx.numel() * isz);
+    if (gx.defined() && cv.l == 0) std::memset(gx.data_ptr(), 0, gx.numel() * isz);
     if (gw.defined() && (cv.n == 0 || cv.l == 0)) std::memset(gw.data_ptr(), 0, wnum * isz);
     if (gb.defined())
       channel_sum_kernel.pick(x.device())(ChannelSumArgs{cv.n, cv.o, cv.l, gy.data_ptr(),
                                                          gb.data_ptr(), cv.cd});
     if ((need_x || need_w) && cv.n > 0 && cv.l > 0) {
+      const Scratch sc(cv);
       const int64_t chunks = std::min<int64_t>(get_num_threads(), cv.n);
-      const size_t col_bytes = cv.direct ? 0 : isz * cv.k * cv.l;
-      const size_t part_bytes = need_w ? isz * wnum : 0;
-      std::unique_ptr<char[]> buf(new char[(col_bytes + part_bytes) * chunks + 1]);
-      char* parts = buf.get() + col_bytes * chunks;
+      const int64_t per = sc.bytes() + (need_w ? static_cast<int64_t>(isz) * wnum : 0);
+      std::unique_ptr<char[]> buf(new char[per * chunks + 1]);
       const int64_t used = for_batches(cv.n, [&](int64_t ch, int64_t b, int64_t e, int t) {
-        char* gw_out = !need_w ? nullptr : ch == 0 ? gw.data_ptr() : parts + ch * part_bytes;
+        char* mine = buf.get() + ch * per;
+        char* gw_out = !need_w ? nullptr : ch == 0 ? gw.data_ptr() : mine + sc.bytes();
         backward_chunk(cv, gy.data_ptr(), xin.data_ptr(), win.data_ptr(),
-                       need_x ? gx.data_ptr() : nullptr, gw_out, buf.get() + ch * col_bytes,
-                       b, e, t, x.device());
+                       need_x ? gx.data_ptr() : nullptr, gw_out, mine, b, e, t, x.device());
       });
       for (int64_t ch = 1; need_w && ch < used; ++ch) {
-        if (cv.cd == DType::Float64) add_into<double>(gw.data_ptr(), parts + ch * part_bytes, wnum);
-        else add_into<float>(gw.data_ptr(), parts + ch * part_bytes, wnum);
+        const char* part = buf.get() + ch * per + sc.bytes();
+        if (cv.cd == DType::Float64) add_into<double>(gw.data_ptr(), part, wnum);
+        else add_into<float>(gw.data_ptr(), part, wnum);
       }
     }
   }
