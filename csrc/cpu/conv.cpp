@@ -121,6 +121,63 @@ void depthwise_t(const DepthwiseArgs& a) {
   });
 }
 
+// Calls f(oy, iy, lo, hi, off) for every output row of tap (ki, kj) whose input row is inside.
+template <class F>
+inline void tap_rows(const ConvGeom& g, int64_t ki, int64_t kj, const F& f) {
+  const int64_t off = kj * g.dw - g.pl;
+  int64_t lo, hi;
+  valid_cols(off, g.sw, g.w, g.ow, lo, hi);
+  for (int64_t oy = 0; oy < g.oh; ++oy) {
+    const int64_t iy = oy * g.sh - g.pt + ki * g.dh;
+    if (iy >= 0 && iy < g.h) f(oy, iy, lo, hi, off);
+  }
+}
+
+template <class T>
+void depthwise_backward_channel(const DepthwiseBackwardArgs& a, int64_t c) {
+  const ConvGeom& g = a.g;
+  const int64_t oc = g.c * a.mult, in_plane = g.h * g.w, plane = g.oh * g.ow, taps = g.kh * g.kw;
+  const T* gy = static_cast<const T*>(a.gy);
+  const T* x = static_cast<const T*>(a.x);
+  const T* w = static_cast<const T*>(a.w);
+  T* gx = static_cast<T*>(a.gx);
+  T* gw = static_cast<T*>(a.gw);
+  if (gw)
+    for (int64_t t = 0; t < a.mult * taps; ++t) gw[c * a.mult * taps + t] = T(0);
+  for (int64_t n = 0; n < a.n; ++n) {
+    const T* xi = x + (n * g.c + c) * in_plane;
+    T* gxi = gx ? gx + (n * g.c + c) * in_plane : nullptr;
+    if (gxi)
+      for (int64_t i = 0; i < in_plane; ++i) gxi[i] = T(0);
+    for (int64_t j = 0; j < a.mult; ++j) {
+      const int64_t o = c * a.mult + j;
+      const T* gyo = gy + (n * oc + o) * plane;
+      for (int64_t ki = 0; ki < g.kh; ++ki) {
+        for (int64_t kj = 0; kj < g.kw; ++kj) {
+          const T wv = w[o * taps + ki * g.kw + kj];
+          T acc = T(0);
+          tap_rows(g, ki, kj, [&](int64_t oy, int64_t iy, int64_t lo, int64_t hi, int64_t off) {
+            const T* gr = gyo + oy * g.ow;
+            const int64_t base = iy * g.w + off;
+            if (gxi)
+              for (int64_t ox = lo; ox < hi; ++ox) gxi[base + ox * g.sw] += wv * gr[ox];
+            if (gw)
+              for (int64_t ox = lo; ox < hi; ++ox) acc += gr[ox] * xi[base + ox * g.sw];
+          });
+          if (gw) gw[o * taps + ki * g.kw + kj] += acc;
+        }
+      }
+    }
+  }
+}
+
+template <class T>
+void depthwise_backward_t(const DepthwiseBackwardArgs& a) {
+  parallel_for(0, a.g.c, 1, [&](int64_t b, int64_t e) {
+    for (int64_t c = b; c < e; ++c) depthwise_backward_channel<T>(a, c);
+  });
+}
+
 template <class T>
 void channel_sum_t(const ChannelSumArgs& a) {
   const T* g = static_cast<const T*>(a.g);
@@ -149,6 +206,9 @@ void col2im(const ColArgs& a) {
 void depthwise(const DepthwiseArgs& a) {
   a.dtype == DType::Float64 ? depthwise_t<double>(a) : depthwise_t<float>(a);
 }
+void depthwise_backward(const DepthwiseBackwardArgs& a) {
+  a.dtype == DType::Float64 ? depthwise_backward_t<double>(a) : depthwise_backward_t<float>(a);
+}
 void channel_sum(const ChannelSumArgs& a) {
   a.dtype == DType::Float64 ? channel_sum_t<double>(a) : channel_sum_t<float>(a);
 }
@@ -158,6 +218,7 @@ void channel_sum(const ChannelSumArgs& a) {
 EMBER_REGISTER_CPU(im2col_kernel, im2col);
 EMBER_REGISTER_CPU(col2im_kernel, col2im);
 EMBER_REGISTER_CPU(conv_depthwise_kernel, depthwise);
+EMBER_REGISTER_CPU(conv_depthwise_backward_kernel, depthwise_backward);
 EMBER_REGISTER_CPU(channel_sum_kernel, channel_sum);
 
 }  // namespace ember::cpu

@@ -41,6 +41,21 @@ struct DepthwiseArgs {
 using DepthwiseFn = void (*)(const DepthwiseArgs&);
 extern DispatchTable<DepthwiseFn> conv_depthwise_kernel;
 
+// Depthwise backward, parallel over input channels (each owns its gx planes and the gw rows
+// of its mult output channels, so nothing races). gx / gw null: not wanted.
+struct DepthwiseBackwardArgs {
+  ConvGeom g;  // c: all input channels
+  int64_t n, mult;
+  const void* gy;  // (n, c * mult, oh, ow)
+  const void* x;
+  const void* w;
+  void* gx;  // (n, c, h, w), overwritten
+  void* gw;  // (c * mult, 1, kh, kw), overwritten
+  DType dtype;
+};
+using DepthwiseBackwardFn = void (*)(const DepthwiseBackwardArgs&);
+extern DispatchTable<DepthwiseBackwardFn> conv_depthwise_backward_kernel;
+
 // gb[o] = sum over n and the plane of grad_y[n, o, :]; (n, o, plane) contiguous.
 struct ChannelSumArgs {
   int64_t n, o, plane;

@@ -20,6 +20,7 @@ namespace ember {
 EMBER_DEFINE_KERNEL(im2col_kernel, ColFn);
 EMBER_DEFINE_KERNEL(col2im_kernel, ColFn);
 EMBER_DEFINE_KERNEL(conv_depthwise_kernel, DepthwiseFn);
+EMBER_DEFINE_KERNEL(conv_depthwise_backward_kernel, DepthwiseBackwardFn);
 EMBER_DEFINE_KERNEL(channel_sum_kernel, ChannelSumFn);
 
 namespace py_bind {
@@ -95,6 +96,8 @@ Conv make_conv(const Tensor& x, const Tensor& w, const std::vector<int64_t>& str
   cv.cd = compute_dtype(promote_types(x.dtype(), w.dtype()));
   return cv;
 }
+
+bool depthwise(const Conv& cv) { return cv.cg == 1 && cv.groups == cv.c && cv.groups > 1; }
 
 GemmProblem gemm(const Conv& cv, int64_t m, int64_t n, int64_t k, const void* a, int64_t rsa,
                  int64_t csa, const void* b, int64_t rsb, int64_t csb, void* c, double beta,
@@ -225,7 +228,7 @@ Tensor forward_impl(const Tensor& x, const Tensor& w, const std::optional<Tensor
   char* yp = y.data_ptr();
   const Device dev = x.device();
   py::gil_scoped_release no_gil;
-  if (cv.cg == 1 && cv.groups == cv.c && cv.groups > 1) {
+  if (depthwise(cv)) {
     DepthwiseArgs a{cv.g, cv.n, cv.og, xp, wp, bp, yp, cv.cd};
     a.g.c = cv.c;
     conv_depthwise_kernel.pick(dev)(a);
@@ -309,7 +312,13 @@ py::tuple backward_impl(const Tensor& grad, const Tensor& x, const Tensor& w, co
     if (gb.defined())
       channel_sum_kernel.pick(x.device())(ChannelSumArgs{cv.n, cv.o, cv.l, gy.data_ptr(),
                                                          gb.data_ptr(), cv.cd});
-    if ((need_x || need_w) && cv.n > 0 && cv.l > 0) {
+    if ((need_x || need_w) && cv.n > 0 && cv.l > 0 && depthwise(cv)) {
+      DepthwiseBackwardArgs a{cv.g, cv.n, cv.og, gy.data_ptr(), xin.data_ptr(),
+                              win.data_ptr(), need_x ? gx.data_ptr() : nullptr,
+                              need_w ? gw.data_ptr() : nullptr, cv.cd};
+      a.g.c = cv.c;
+      conv_depthwise_backward_kernel.pick(x.device())(a);
+    } else if ((need_x || need_w) && cv.n > 0 && cv.l > 0) {
       const Scratch sc(cv);
       const int64_t chunks = std::min<int64_t>(get_num_threads(), cv.n);
       const int64_t per = sc.bytes() + (need_w ? static_cast<int64_t>(isz) * wnum : 0);
