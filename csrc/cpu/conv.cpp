@@ -4,6 +4,7 @@
 // of output columns whose input column lands inside the image, so the inner loops carry no
 // bounds test and (stride 1) are contiguous copies or axpys the compiler vectorises.
 #include <cstring>
+#include <vector>
 
 #include "core/parallel.h"
 #include "cpu/conv.h"
@@ -133,6 +134,8 @@ inline void tap_rows(const ConvGeom& g, int64_t ki, int64_t kj, const F& f) {
   }
 }
 
+// gw sums products along whole rows: they go into one accumulator row per tap (ow lanes the
+// compiler vectorises) and are reduced once at the end, not through a serial scalar sum.
 template <class T>
 void depthwise_backward_channel(const DepthwiseBackwardArgs& a, int64_t c) {
   const ConvGeom& g = a.g;
@@ -142,8 +145,7 @@ void depthwise_backward_channel(const DepthwiseBackwardArgs& a, int64_t c) {
   const T* w = static_cast<const T*>(a.w);
   T* gx = static_cast<T*>(a.gx);
   T* gw = static_cast<T*>(a.gw);
-  if (gw)
-    for (int64_t t = 0; t < a.mult * taps; ++t) gw[c * a.mult * taps + t] = T(0);
+  std::vector<T> rows(a.gw ? a.mult * taps * g.ow : 0, T(0));
   for (int64_t n = 0; n < a.n; ++n) {
     const T* xi = x + (n * g.c + c) * in_plane;
     T* gxi = gx ? gx + (n * g.c + c) * in_plane : nullptr;
@@ -155,19 +157,33 @@ void depthwise_backward_channel(const DepthwiseBackwardArgs& a, int64_t c) {
       for (int64_t ki = 0; ki < g.kh; ++ki) {
         for (int64_t kj = 0; kj < g.kw; ++kj) {
           const T wv = w[o * taps + ki * g.kw + kj];
-          T acc = T(0);
+          T* acc = gw ? rows.data() + (j * taps + ki * g.kw + kj) * g.ow : nullptr;
           tap_rows(g, ki, kj, [&](int64_t oy, int64_t iy, int64_t lo, int64_t hi, int64_t off) {
             const T* gr = gyo + oy * g.ow;
-            const int64_t base = iy * g.w + off;
-            if (gxi)
-              for (int64_t ox = lo; ox < hi; ++ox) gxi[base + ox * g.sw] += wv * gr[ox];
-            if (gw)
-              for (int64_t ox = lo; ox < hi; ++ox) acc += gr[ox] * xi[base + ox * g.sw];
+            const T* xr = xi + iy * g.w + off;
+            if (gxi) {
+              T* gxr = gxi + iy * g.w + off;
+              if (g.sw == 1) {
+                for (int64_t ox = lo; ox < hi; ++ox) gxr[ox] += wv * gr[ox];
+              } else {
+                for (int64_t ox = lo; ox < hi; ++ox) gxr[ox * g.sw] += wv * gr[ox];
+              }
+            }
+            if (!acc) return;
+            if (g.sw == 1) {
+              for (int64_t ox = lo; ox < hi; ++ox) acc[ox] += gr[ox] * xr[ox];
+            } else {
+              for (int64_t ox = lo; ox < hi; ++ox) acc[ox] += gr[ox] * xr[ox * g.sw];
+            }
           });
-          if (gw) gw[o * taps + ki * g.kw + kj] += acc;
         }
       }
     }
+  }
+  for (int64_t t = 0; gw && t < a.mult * taps; ++t) {
+    T s = T(0);
+    for (int64_t ox = 0; ox < g.ow; ++ox) s += rows[t * g.ow + ox];
+    gw[c * a.mult * taps + t] = s;
   }
 }
 
