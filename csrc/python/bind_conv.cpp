@@ -142,9 +142,15 @@ int64_t for_batches(int64_t n, const F& body) {
 // Images per GEMM: small outputs are batched side by side (col is K x (nb * L)) so that each
 // GEMM is wide enough to amortise its packing; the output then goes through a scratch matrix.
 constexpr int64_t kBlockCols = 2048;
+// A large image is convolved a band of output rows at a time, so that its col block (K x band)
+// stays in cache between im2col writing it and the GEMM packing it. A band is a convolution of
+// fewer output rows with the top padding shifted by the rows skipped.
+constexpr int64_t kBandCols = 512;
+
+bool banded(const Conv& cv) { return !cv.direct && cv.l >= 2 * kBandCols; }
 
 int64_t block_images(const Conv& cv) {
-  if (cv.direct) return 1;
+  if (cv.direct || banded(cv)) return 1;
   return std::max<int64_t>(1, std::min<int64_t>(kBlockCols / cv.l, cv.n));
 }
 
@@ -182,6 +188,28 @@ void im2col_block(const Conv& cv, const char* xp, char* col, int64_t i0, int64_t
                col + j * cv.l * isz, m * cv.l, cv.cd});
 }
 
+void forward_banded(const Conv& cv, const char* src, const char* wg, const char* bg, char* yg,
+                    char* col, int threads, Device dev) {
+  const int64_t isz = static_cast<int64_t>(itemsize(cv.cd));
+  const int64_t rows = std::max<int64_t>(1, kBandCols / cv.g.ow);
+  for (int64_t oy0 = 0; oy0 < cv.g.oh; oy0 += rows) {
+    ConvGeom band = cv.g;
+    band.oh = std::min(rows, cv.g.oh - oy0);
+    band.pt = cv.g.pt - oy0 * cv.g.sh;
+    const int64_t width = band.oh * band.ow;
+    im2col_kernel.pick(dev)(ColArgs{band, const_cast<char*>(src), col, width, cv.cd});
+    GemmProblem p = gemm(cv, cv.og, width, cv.k, wg, cv.k, 1, col, width, 1,
+                         yg + oy0 * cv.g.ow * isz, 0.0, threads);
+    p.rsc = cv.l;
+    if (bg) {
+      p.bias_kind = GemmBias::PerRow;
+      p.bias = bg;
+      p.bias_stride = 1;
+    }
+    gemm_kernel.pick(dev)(p);
+  }
+}
+
 void forward_chunk(const Conv& cv, const char* xp, const char* wp, const char* bp, char* yp,
                    char* scratch, int64_t b, int64_t e, int threads, Device dev) {
   const Scratch sc(cv);
@@ -194,6 +222,11 @@ void forward_chunk(const Conv& cv, const char* xp, const char* wp, const char* b
     const int64_t m = std::min(sc.nb, e - i0), width = m * cv.l;
     for (int64_t gi = 0; gi < cv.groups; ++gi) {
       const char* src = xp + (i0 * cv.c + gi * cv.cg) * plane * isz;
+      if (banded(cv)) {
+        forward_banded(cv, src, wp + gi * cv.og * cv.k * isz, bp ? bp + gi * cv.og * isz : bp,
+                       yp + (i0 * cv.o + gi * cv.og) * cv.l * isz, col, threads, dev);
+        continue;
+      }
       if (!cv.direct) im2col_block(cv, xp, col, i0, m, gi, dev);
       char* out = m > 1 ? tmp : yp + (i0 * cv.o + gi * cv.og) * cv.l * isz;
       GemmProblem p = gemm(cv, cv.og, width, cv.k, wp + gi * cv.og * cv.k * isz, cv.k, 1,
