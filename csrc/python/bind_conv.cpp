@@ -159,7 +159,9 @@ struct Scratch {
   int64_t nb, col_bytes, tmp_bytes;
   explicit Scratch(const Conv& cv) : nb(block_images(cv)) {
     const int64_t isz = static_cast<int64_t>(itemsize(cv.cd));
-    col_bytes = cv.direct ? 0 : isz * cv.k * nb * cv.l;
+    const int64_t band = banded(cv) ? std::max<int64_t>(1, kBandCols / cv.g.ow) * cv.g.ow
+                                    : nb * cv.l;
+    col_bytes = cv.direct ? 0 : isz * cv.k * std::min(band, nb * cv.l);
     tmp_bytes = nb > 1 ? isz * cv.og * nb * cv.l : 0;
   }
   int64_t bytes() const { return col_bytes + tmp_bytes; }
@@ -283,6 +285,33 @@ void add_into(char* dst, const char* src, int64_t n) {
   for (int64_t i = 0; i < n; ++i) d[i] += s[i];
 }
 
+// Backward of one (image, group) of a banded convolution: per band of output rows, gw_g +=
+// gy_band @ col_band^T and col2im(W_g^T @ gy_band) into gx (zeroed first). `first`: gw_g is
+// overwritten by the first band.
+void backward_banded(const Conv& cv, const char* gy, const char* src, const char* wg, char* gx,
+                     char* gw, char* col, bool first, int threads, Device dev) {
+  const int64_t isz = static_cast<int64_t>(itemsize(cv.cd));
+  const int64_t rows = std::max<int64_t>(1, kBandCols / cv.g.ow);
+  if (gx) std::memset(gx, 0, cv.cg * cv.g.h * cv.g.w * isz);
+  GemmFn gemm_fn = gemm_kernel.pick(dev);
+  for (int64_t oy0 = 0; oy0 < cv.g.oh; oy0 += rows) {
+    ConvGeom band = cv.g;
+    band.oh = std::min(rows, cv.g.oh - oy0);
+    band.pt = cv.g.pt - oy0 * cv.g.sh;
+    const int64_t width = band.oh * band.ow;
+    const char* gyb = gy + oy0 * cv.g.ow * isz;  // (og x width), rows cv.l apart
+    if (gw) {
+      im2col_kernel.pick(dev)(ColArgs{band, const_cast<char*>(src), col, width, cv.cd});
+      gemm_fn(gemm(cv, cv.og, cv.k, width, gyb, cv.l, 1, col, 1, width, gw,
+                   first && oy0 == 0 ? 0.0 : 1.0, threads));
+    }
+    if (gx) {
+      gemm_fn(gemm(cv, cv.k, width, cv.og, wg, 1, cv.k, gyb, cv.l, 1, col, 0.0, threads));
+      col2im_kernel.pick(dev)(ColArgs{band, gx, col, width, cv.cd});
+    }
+  }
+}
+
 // gw (into gw_out, which the chunk's first block overwrites) and gx for images [b, e).
 void backward_chunk(const Conv& cv, char* gyp, const char* xp, const char* wp, char* gxp,
                     char* gw_out, char* scratch, int64_t b, int64_t e, int threads,
@@ -298,6 +327,13 @@ void backward_chunk(const Conv& cv, char* gyp, const char* xp, const char* wp, c
     for (int64_t gi = 0; gi < cv.groups; ++gi) {
       const int64_t slab_off = (i0 * cv.c + gi * cv.cg) * plane * isz;
       const char* gy = gyp + (i0 * cv.o + gi * cv.og) * cv.l * isz;
+      if (banded(cv)) {
+        backward_banded(cv, gy, xp + slab_off, wp + gi * cv.og * cv.k * isz,
+                        gxp ? gxp + slab_off : nullptr,
+                        gw_out ? gw_out + gi * cv.og * cv.k * isz : nullptr, col, i0 == b,
+                        threads, dev);
+        continue;
+      }
       if (m > 1) {
         block_copy(cv, gyp, tmp, i0, m, gi, true);
         gy = tmp;
