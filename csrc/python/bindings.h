@@ -49,6 +49,7 @@ void bind_nn(py::module_& m);           // softmax, log_softmax, cross_entropy (
 void bind_optim(py::module_& m);        // fused multi-tensor SGD/Adam/RMSprop/Adagrad steps
 void bind_pool(py::module_& m);         // max/avg/adaptive pooling, nearest/bilinear upsampling
 void bind_norm(py::module_& m);        // batch_norm, layer_norm, group_norm (+ backward)
+void bind_conv(py::module_& m);         // conv2d forward and backward (im2col + GEMM)
 
 }  // namespace ember::py_bind
 

@@ -48,4 +48,5 @@ PYBIND11_MODULE(_C, m) {
   bind_optim(m);
   bind_pool(m);
   bind_norm(m);
+  bind_conv(m);
 }

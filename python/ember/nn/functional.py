@@ -19,6 +19,8 @@ from ..ops.indexing import cat
 from ..ops.linalg import linear, matmul
 from ..ops.reduce import norm
 from ..tensor import Tensor
+from ._conv import *  # noqa: F403
+from ._conv import __all__ as _conv_all
 from ._losses import *  # noqa: F403
 from ._losses import __all__ as _loss_all
 from ._norm import *  # noqa: F403
@@ -34,7 +36,7 @@ __all__ = [
     "relu", "relu_", "relu6", "leaky_relu", "leaky_relu_", "prelu", "elu", "elu_", "selu",
     "celu", "gelu", "silu", "mish", "softplus", "sigmoid", "tanh", "hardtanh", "hardtanh_",
     "hardsigmoid", "hardswish", "softsign", "tanhshrink", "logsigmoid", "threshold",
-    "hardshrink", "softshrink", "glu", *_loss_all, *_norm_all, *_pool_all,
+    "hardshrink", "softshrink", "glu", *_conv_all, *_loss_all, *_norm_all, *_pool_all,
 ]
 
 

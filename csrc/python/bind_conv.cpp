@@ -1,0 +1,436 @@
+// conv2d forward and backward. im2col turns each (image, group) into a (C/g * kh * kw, Ho * Wo)
+// matrix so that the convolution is one GEMM, W_g @ col, with the bias fused as a per-row
+// term; 1x1 stride-1 unpadded convolutions use the input itself as that matrix, and depthwise
+// ones a direct kernel. Backward: gw_g += gy_g @ col^T, gx = col2im(W_g^T @ gy_g).
+// With at least two images and threads the batch is split, one chunk (and one col buffer) per
+// thread, and each GEMM runs single-threaded; otherwise the GEMM gets every thread.
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "core/parallel.h"
+#include "cpu/conv.h"
+#include "cpu/gemm/gemm.h"
+#include "python/ops_common.h"
+
+namespace ember {
+
+EMBER_DEFINE_KERNEL(im2col_kernel, ColFn);
+EMBER_DEFINE_KERNEL(col2im_kernel, ColFn);
+EMBER_DEFINE_KERNEL(conv_depthwise_kernel, DepthwiseFn);
+EMBER_DEFINE_KERNEL(conv_depthwise_backward_kernel, DepthwiseBackwardFn);
+EMBER_DEFINE_KERNEL(channel_sum_kernel, ChannelSumFn);
+
+namespace py_bind {
+namespace {
+
+constexpr const char* kOp = "conv2d";
+
+struct Conv {
+  int64_t n, c, o, groups, cg, og;
+  ConvGeom g;      // per-group geometry (g.c == cg)
+  int64_t k, l;    // GEMM depth cg * kh * kw and width oh * ow
+  bool direct;     // 1x1, stride 1, no padding: the input is the col matrix
+  DType cd;
+};
+
+std::string describe(const Tensor& t) {
+  return std::string(dtype_name(t.dtype())) + " tensor of shape " + shape_str(t.shape());
+}
+
+Tensor cast(const Tensor& t, DType d) { return t.dtype() == d ? t : t.to(d); }
+
+Conv make_conv(const Tensor& x, const Tensor& w, const std::vector<int64_t>& stride,
+               const std::vector<int64_t>& pad, const std::vector<int64_t>& dil, int64_t groups) {
+  if (x.ndim() != 4 || w.ndim() != 4)
+    fail<ValueError>(kOp, "expected a 4-d input (N, C, H, W) and a 4-d weight, got input ",
+                     describe(x), " and weight ", describe(w));
+  if (!is_floating(x.dtype()) || !is_floating(w.dtype()))
+    fail<TypeError>(kOp, "expected floating point input and weight, got input ", describe(x),
+                    " and weight ", describe(w));
+  if (x.device() != w.device() || !x.device().is_cpu())
+    fail<ValueError>(kOp, "expected input and weight on the CPU, got ", x.device().str(),
+                     " and ", w.device().str());
+  if (stride.size() != 2 || pad.size() != 4 || dil.size() != 2)
+    fail<ValueError>(kOp, "expected 2 strides, 4 paddings and 2 dilations");
+  if (stride[0] <= 0 || stride[1] <= 0 || dil[0] <= 0 || dil[1] <= 0)
+    fail<ValueError>(kOp, "stride and dilation must be positive, got stride (", stride[0], ", ",
+                     stride[1], ") and dilation (", dil[0], ", ", dil[1], ")");
+  for (int64_t p : pad)
+    if (p < 0) fail<ValueError>(kOp, "padding must be non-negative, got ", p);
+  const Shape& xs = x.shape();
+  const Shape& ws = w.shape();
+  if (groups <= 0) fail<ValueError>(kOp, "groups must be positive, got ", groups);
+  if (ws[0] % groups != 0)
+    fail<ValueError>(kOp, "groups=", groups, " does not divide the ", ws[0],
+                     " output channels of weight of shape ", shape_str(ws));
+  if (xs[1] % groups != 0 || xs[1] != ws[1] * groups)
+    fail<ValueError>(kOp, "input of shape ", shape_str(xs), " has ", xs[1],
+                     " channels but weight of shape ", shape_str(ws), " with groups=", groups,
+                     " expects ", ws[1] * groups);
+  if (ws[1] == 0) fail<ValueError>(kOp, "weight of shape ", shape_str(ws), " has no channels");
+  Conv cv{};
+  cv.n = xs[0];
+  cv.c = xs[1];
+  cv.o = ws[0];
+  cv.groups = groups;
+  cv.cg = ws[1];
+  cv.og = cv.o / groups;
+  ConvGeom& g = cv.g;
+  g = {cv.cg, xs[2], xs[3], ws[2], ws[3], 0, 0, stride[0], stride[1], pad[0], pad[2],
+       dil[0], dil[1]};
+  const int64_t eh = dil[0] * (ws[2] - 1) + 1, ew = dil[1] * (ws[3] - 1) + 1;
+  const int64_t ph = xs[2] + pad[0] + pad[1], pw = xs[3] + pad[2] + pad[3];
+  if (eh > ph || ew > pw)
+    fail<ValueError>(kOp, "kernel of size (", eh, ", ", ew, ") (dilated) is larger than the ",
+                     "padded input of size (", ph, ", ", pw, "); input ", shape_str(xs),
+                     ", weight ", shape_str(ws));
+  g.oh = (ph - eh) / stride[0] + 1;
+  g.ow = (pw - ew) / stride[1] + 1;
+  cv.k = cv.cg * g.kh * g.kw;
+  cv.l = g.oh * g.ow;
+  cv.direct = g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && pad[0] == 0 && pad[1] == 0 &&
+              pad[2] == 0 && pad[3] == 0;
+  cv.cd = compute_dtype(promote_types(x.dtype(), w.dtype()));
+  return cv;
+}
+
+bool depthwise(const Conv& cv) { return cv.cg == 1 && cv.groups == cv.c && cv.groups > 1; }
+
+GemmProblem gemm(const Conv& cv, int64_t m, int64_t n, int64_t k, const void* a, int64_t rsa,
+                 int64_t csa, const void* b, int64_t rsb, int64_t csb, void* c, double beta,
+                 int threads) {
+  GemmProblem p{};
+  p.dtype = p.out_dtype = cv.cd;
+  p.m = m;
+  p.n = n;
+  p.k = k;
+  p.a = a;
+  p.rsa = rsa;
+  p.csa = csa;
+  p.b = b;
+  p.rsb = rsb;
+  p.csb = csb;
+  p.c = c;
+  p.rsc = n;
+  p.csc = 1;
+  p.batch = 1;
+  p.alpha = 1.0;
+  p.beta = beta;
+  p.num_threads = threads;
+  return p;
+}
+
+// Runs body(chunk, first_image, end_image, gemm_threads) over the batch: one chunk per
+// thread when the batch is split, else a single chunk whose GEMMs take every thread.
+template <class F>
+int64_t for_batches(int64_t n, const F& body) {
+  const int threads = get_num_threads();
+  const int64_t chunks = (threads > 1 && n >= 2) ? std::min<int64_t>(threads, n) : 1;
+  if (chunks == 1) {
+    body(0, 0, n, threads);
+    return 1;
+  }
+  parallel_for(0, chunks, 1, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) body(i, n * i / chunks, n * (i + 1) / chunks, 1);
+  });
+  return chunks;
+}
+
+// Images per GEMM: small outputs are batched side by side (col is K x (nb * L)) so that each
+// GEMM is wide enough to amortise its packing; the output then goes through a scratch matrix.
+constexpr int64_t kBlockCols = 2048;
+// A large image is convolved a band of output rows at a time, so that its col block (K x band)
+// stays in cache between im2col writing it and the GEMM packing it. A band is a convolution of
+// fewer output rows with the top padding shifted by the rows skipped.
+constexpr int64_t kBandCols = 512;
+
+bool banded(const Conv& cv) { return !cv.direct && cv.l >= 2 * kBandCols; }
+
+int64_t block_images(const Conv& cv) {
+  if (cv.direct || banded(cv)) return 1;
+  return std::max<int64_t>(1, std::min<int64_t>(kBlockCols / cv.l, cv.n));
+}
+
+// Scratch of one chunk: col (K x nb*L) and, when nb > 1, an (og x nb*L) output/grad matrix.
+struct Scratch {
+  int64_t nb, col_bytes, tmp_bytes;
+  explicit Scratch(const Conv& cv) : nb(block_images(cv)) {
+    const int64_t isz = static_cast<int64_t>(itemsize(cv.cd));
+    const int64_t band = banded(cv) ? std::max<int64_t>(1, kBandCols / cv.g.ow) * cv.g.ow
+                                    : nb * cv.l;
+    col_bytes = cv.direct ? 0 : isz * cv.k * std::min(band, nb * cv.l);
+    tmp_bytes = nb > 1 ? isz * cv.og * nb * cv.l : 0;
+  }
+  int64_t bytes() const { return col_bytes + tmp_bytes; }
+};
+
+// Copies rows of L between a (og x m*L) block matrix and images i0.. of an (N, O, L) tensor.
+void block_copy(const Conv& cv, char* nchw, char* block, int64_t i0, int64_t m, int64_t gi,
+                bool to_block) {
+  const int64_t isz = static_cast<int64_t>(itemsize(cv.cd)), width = m * cv.l;
+  for (int64_t j = 0; j < m; ++j) {
+    for (int64_t o = 0; o < cv.og; ++o) {
+      char* t = nchw + ((i0 + j) * cv.o + gi * cv.og + o) * cv.l * isz;
+      char* b = block + (o * width + j * cv.l) * isz;
+      std::memcpy(to_block ? b : t, to_block ? t : b, cv.l * isz);
+    }
+  }
+}
+
+void im2col_block(const Conv& cv, const char* xp, char* col, int64_t i0, int64_t m, int64_t gi,
+                  Device dev) {
+  const int64_t isz = static_cast<int64_t>(itemsize(cv.cd));
+  const int64_t plane = cv.g.h * cv.g.w;
+  ColFn fn = im2col_kernel.pick(dev);
+  for (int64_t j = 0; j < m; ++j)
+    fn(ColArgs{cv.g, const_cast<char*>(xp + ((i0 + j) * cv.c + gi * cv.cg) * plane * isz),
+               col + j * cv.l * isz, m * cv.l, cv.cd});
+}
+
+void forward_banded(const Conv& cv, const char* src, const char* wg, const char* bg, char* yg,
+                    char* col, int threads, Device dev) {
+  const int64_t isz = static_cast<int64_t>(itemsize(cv.cd));
+  const int64_t rows = std::max<int64_t>(1, kBandCols / cv.g.ow);
+  for (int64_t oy0 = 0; oy0 < cv.g.oh; oy0 += rows) {
+    ConvGeom band = cv.g;
+    band.oh = std::min(rows, cv.g.oh - oy0);
+    band.pt = cv.g.pt - oy0 * cv.g.sh;
+    const int64_t width = band.oh * band.ow;
+    im2col_kernel.pick(dev)(ColArgs{band, const_cast<char*>(src), col, width, cv.cd});
+    GemmProblem p = gemm(cv, cv.og, width, cv.k, wg, cv.k, 1, col, width, 1,
+                         yg + oy0 * cv.g.ow * isz, 0.0, threads);
+    p.rsc = cv.l;
+    if (bg) {
+      p.bias_kind = GemmBias::PerRow;
+      p.bias = bg;
+      p.bias_stride = 1;
+    }
+    gemm_kernel.pick(dev)(p);
+  }
+}
+
+void forward_chunk(const Conv& cv, const char* xp, const char* wp, const char* bp, char* yp,
+                   char* scratch, int64_t b, int64_t e, int threads, Device dev) {
+  const Scratch sc(cv);
+  const int64_t isz = static_cast<int64_t>(itemsize(cv.cd));
+  const int64_t plane = cv.g.h * cv.g.w;
+  char* col = scratch;
+  char* tmp = scratch + sc.col_bytes;
+  GemmFn gemm_fn = gemm_kernel.pick(dev);
+  for (int64_t i0 = b; i0 < e; i0 += sc.nb) {
+    const int64_t m = std::min(sc.nb, e - i0), width = m * cv.l;
+    for (int64_t gi = 0; gi < cv.groups; ++gi) {
+      const char* src = xp + (i0 * cv.c + gi * cv.cg) * plane * isz;
+      if (banded(cv)) {
+        forward_banded(cv, src, wp + gi * cv.og * cv.k * isz, bp ? bp + gi * cv.og * isz : bp,
+                       yp + (i0 * cv.o + gi * cv.og) * cv.l * isz, col, threads, dev);
+        continue;
+      }
+      if (!cv.direct) im2col_block(cv, xp, col, i0, m, gi, dev);
+      char* out = m > 1 ? tmp : yp + (i0 * cv.o + gi * cv.og) * cv.l * isz;
+      GemmProblem p = gemm(cv, cv.og, width, cv.k, wp + gi * cv.og * cv.k * isz, cv.k, 1,
+                           cv.direct ? src : col, width, 1, out, 0.0, threads);
+      if (bp) {
+        p.bias_kind = GemmBias::PerRow;
+        p.bias = bp + gi * cv.og * isz;
+        p.bias_stride = 1;
+      }
+      gemm_fn(p);
+      if (m > 1) block_copy(cv, yp, tmp, i0, m, gi, false);
+    }
+  }
+}
+
+Tensor forward_impl(const Tensor& x, const Tensor& w, const std::optional<Tensor>& bias,
+                    const Conv& cv) {
+  const DType res = promote_types(x.dtype(), w.dtype());
+  const Tensor xin = cast(x, cv.cd).contiguous(), win = cast(w, cv.cd).contiguous();
+  Tensor bin;
+  if (bias) {
+    if (bias->ndim() != 1 || bias->shape()[0] != cv.o || !is_floating(bias->dtype()))
+      fail<ValueError>(kOp, "expected a floating bias of shape (", cv.o, "), got ",
+                       describe(*bias));
+    bin = cast(*bias, cv.cd).contiguous();
+  }
+  Tensor y = Tensor::empty({cv.n, cv.o, cv.g.oh, cv.g.ow}, cv.cd, x.device());
+  if (y.numel() == 0) return cast(y, res);
+  const char* xp = xin.data_ptr();
+  const char* wp = win.data_ptr();
+  const char* bp = bin.defined() ? bin.data_ptr() : nullptr;
+  char* yp = y.data_ptr();
+  const Device dev = x.device();
+  py::gil_scoped_release no_gil;
+  if (depthwise(cv)) {
+    DepthwiseArgs a{cv.g, cv.n, cv.og, xp, wp, bp, yp, cv.cd};
+    a.g.c = cv.c;
+    conv_depthwise_kernel.pick(dev)(a);
+    return cast(y, res);
+  }
+  const Scratch sc(cv);
+  const int64_t chunks = std::min<int64_t>(get_num_threads(), cv.n);
+  std::unique_ptr<char[]> buf(new char[sc.bytes() * chunks + 1]);
+  for_batches(cv.n, [&](int64_t ch, int64_t b, int64_t e, int threads) {
+    forward_chunk(cv, xp, wp, bp, yp, buf.get() + ch * sc.bytes(), b, e, threads, dev);
+  });
+  return cast(y, res);
+}
+
+template <class T>
+void add_into(char* dst, const char* src, int64_t n) {
+  T* d = reinterpret_cast<T*>(dst);
+  const T* s = reinterpret_cast<const T*>(src);
+  for (int64_t i = 0; i < n; ++i) d[i] += s[i];
+}
+
+// Backward of one (image, group) of a banded convolution: per band of output rows, gw_g +=
+// gy_band @ col_band^T and col2im(W_g^T @ gy_band) into gx (zeroed first). `first`: gw_g is
+// overwritten by the first band.
+void backward_banded(const Conv& cv, const char* gy, const char* src, const char* wg, char* gx,
+                     char* gw, char* col, bool first, int threads, Device dev) {
+  const int64_t isz = static_cast<int64_t>(itemsize(cv.cd));
+  const int64_t rows = std::max<int64_t>(1, kBandCols / cv.g.ow);
+  if (gx) std::memset(gx, 0, cv.cg * cv.g.h * cv.g.w * isz);
+  GemmFn gemm_fn = gemm_kernel.pick(dev);
+  for (int64_t oy0 = 0; oy0 < cv.g.oh; oy0 += rows) {
+    ConvGeom band = cv.g;
+    band.oh = std::min(rows, cv.g.oh - oy0);
+    band.pt = cv.g.pt - oy0 * cv.g.sh;
+    const int64_t width = band.oh * band.ow;
+    const char* gyb = gy + oy0 * cv.g.ow * isz;  // (og x width), rows cv.l apart
+    if (gw) {
+      im2col_kernel.pick(dev)(ColArgs{band, const_cast<char*>(src), col, width, cv.cd});
+      gemm_fn(gemm(cv, cv.og, cv.k, width, gyb, cv.l, 1, col, 1, width, gw,
+                   first && oy0 == 0 ? 0.0 : 1.0, threads));
+    }
+    if (gx) {
+      gemm_fn(gemm(cv, cv.k, width, cv.og, wg, 1, cv.k, gyb, cv.l, 1, col, 0.0, threads));
+      col2im_kernel.pick(dev)(ColArgs{band, gx, col, width, cv.cd});
+    }
+  }
+}
+
+// gw (into gw_out, which the chunk's first block overwrites) and gx for images [b, e).
+void backward_chunk(const Conv& cv, char* gyp, const char* xp, const char* wp, char* gxp,
+                    char* gw_out, char* scratch, int64_t b, int64_t e, int threads,
+                    Device dev) {
+  const Scratch sc(cv);
+  const int64_t isz = static_cast<int64_t>(itemsize(cv.cd));
+  const int64_t plane = cv.g.h * cv.g.w;
+  char* col = scratch;
+  char* tmp = scratch + sc.col_bytes;
+  GemmFn gemm_fn = gemm_kernel.pick(dev);
+  for (int64_t i0 = b; i0 < e; i0 += sc.nb) {
+    const int64_t m = std::min(sc.nb, e - i0), width = m * cv.l;
+    for (int64_t gi = 0; gi < cv.groups; ++gi) {
+      const int64_t slab_off = (i0 * cv.c + gi * cv.cg) * plane * isz;
+      const char* gy = gyp + (i0 * cv.o + gi * cv.og) * cv.l * isz;
+      if (banded(cv)) {
+        backward_banded(cv, gy, xp + slab_off, wp + gi * cv.og * cv.k * isz,
+                        gxp ? gxp + slab_off : nullptr,
+                        gw_out ? gw_out + gi * cv.og * cv.k * isz : nullptr, col, i0 == b,
+                        threads, dev);
+        continue;
+      }
+      if (m > 1) {
+        block_copy(cv, gyp, tmp, i0, m, gi, true);
+        gy = tmp;
+      }
+      if (gw_out) {
+        if (!cv.direct) im2col_block(cv, xp, col, i0, m, gi, dev);
+        // gw_g (og x k) += gy_g (og x width) @ col^T (width x k)
+        gemm_fn(gemm(cv, cv.og, cv.k, width, gy, width, 1, cv.direct ? xp + slab_off : col, 1,
+                     width, gw_out + gi * cv.og * cv.k * isz, i0 == b ? 0.0 : 1.0, threads));
+      }
+      if (gxp) {
+        // col (k x width) = W_g^T (k x og) @ gy_g (og x width), scattered back per image
+        char* gx = gxp + slab_off;
+        gemm_fn(gemm(cv, cv.k, width, cv.og, wp + gi * cv.og * cv.k * isz, 1, cv.k, gy, width,
+                     1, cv.direct ? gx : col, 0.0, threads));
+        for (int64_t j = 0; !cv.direct && j < m; ++j) {
+          char* img = gxp + ((i0 + j) * cv.c + gi * cv.cg) * plane * isz;
+          std::memset(img, 0, cv.cg * plane * isz);
+          col2im_kernel.pick(dev)(ColArgs{cv.g, img, col + j * cv.l * isz, width, cv.cd});
+        }
+      }
+    }
+  }
+}
+
+py::tuple backward_impl(const Tensor& grad, const Tensor& x, const Tensor& w, const Conv& cv,
+                        bool need_x, bool need_w, bool need_b) {
+  const Shape ys{cv.n, cv.o, cv.g.oh, cv.g.ow};
+  if (grad.shape() != ys || !is_floating(grad.dtype()))
+    fail<ValueError>(kOp, "grad_output ", describe(grad), " does not match the output shape ",
+                     shape_str(ys));
+  const DType res_x = promote_types(x.dtype(), w.dtype());
+  const Tensor gy = cast(grad, cv.cd).contiguous();
+  const Tensor xin = cast(x, cv.cd).contiguous(), win = cast(w, cv.cd).contiguous();
+  Tensor gx, gw, gb;
+  if (need_x) gx = Tensor::empty(x.shape(), cv.cd, x.device());
+  if (need_w) gw = Tensor::empty(w.shape(), cv.cd, x.device());
+  if (need_b) gb = Tensor::empty({cv.o}, cv.cd, x.device());
+  const size_t isz = itemsize(cv.cd);
+  const int64_t wnum = w.numel();
+  {
+    py::gil_scoped_release no_gil;
+    if (gx.defined() && cv.l == 0) std::memset(gx.data_ptr(), 0, gx.numel() * isz);
+    if (gw.defined() && (cv.n == 0 || cv.l == 0)) std::memset(gw.data_ptr(), 0, wnum * isz);
+    if (gb.defined())
+      channel_sum_kernel.pick(x.device())(ChannelSumArgs{cv.n, cv.o, cv.l, gy.data_ptr(),
+                                                         gb.data_ptr(), cv.cd});
+    if ((need_x || need_w) && cv.n > 0 && cv.l > 0 && depthwise(cv)) {
+      DepthwiseBackwardArgs a{cv.g, cv.n, cv.og, gy.data_ptr(), xin.data_ptr(),
+                              win.data_ptr(), need_x ? gx.data_ptr() : nullptr,
+                              need_w ? gw.data_ptr() : nullptr, cv.cd};
+      a.g.c = cv.c;
+      conv_depthwise_backward_kernel.pick(x.device())(a);
+    } else if ((need_x || need_w) && cv.n > 0 && cv.l > 0) {
+      const Scratch sc(cv);
+      const int64_t chunks = std::min<int64_t>(get_num_threads(), cv.n);
+      const int64_t per = sc.bytes() + (need_w ? static_cast<int64_t>(isz) * wnum : 0);
+      std::unique_ptr<char[]> buf(new char[per * chunks + 1]);
+      const int64_t used = for_batches(cv.n, [&](int64_t ch, int64_t b, int64_t e, int t) {
+        char* mine = buf.get() + ch * per;
+        char* gw_out = !need_w ? nullptr : ch == 0 ? gw.data_ptr() : mine + sc.bytes();
+        backward_chunk(cv, gy.data_ptr(), xin.data_ptr(), win.data_ptr(),
+                       need_x ? gx.data_ptr() : nullptr, gw_out, mine, b, e, t, x.device());
+      });
+      for (int64_t ch = 1; need_w && ch < used; ++ch) {
+        const char* part = buf.get() + ch * per + sc.bytes();
+        if (cv.cd == DType::Float64) add_into<double>(gw.data_ptr(), part, wnum);
+        else add_into<float>(gw.data_ptr(), part, wnum);
+      }
+    }
+  }
+  auto out = [](const Tensor& t, DType d) -> py::object {
+    return t.defined() ? py::cast(cast(t, d)) : py::none();
+  };
+  return py::make_tuple(out(gx, res_x), out(gw, res_x), out(gb, res_x));
+}
+
+}  // namespace
+
+void bind_conv(py::module_& m) {
+  m.def("conv2d", [](const Tensor& x, const Tensor& w, const std::optional<Tensor>& bias,
+                     const std::vector<int64_t>& stride, const std::vector<int64_t>& padding,
+                     const std::vector<int64_t>& dilation, int64_t groups) {
+    return forward_impl(x, w, bias, make_conv(x, w, stride, padding, dilation, groups));
+  }, py::arg("input"), py::arg("weight"), py::arg("bias"), py::arg("stride"),
+     py::arg("padding"), py::arg("dilation"), py::arg("groups"));
+  m.def("conv2d_backward", [](const Tensor& g, const Tensor& x, const Tensor& w,
+                              const std::vector<int64_t>& stride,
+                              const std::vector<int64_t>& padding,
+                              const std::vector<int64_t>& dilation, int64_t groups, bool need_x,
+                              bool need_w, bool need_b) {
+    return backward_impl(g, x, w, make_conv(x, w, stride, padding, dilation, groups), need_x,
+                         need_w, need_b);
+  }, py::arg("grad_output"), py::arg("input"), py::arg("weight"), py::arg("stride"),
+     py::arg("padding"), py::arg("dilation"), py::arg("groups"), py::arg("need_input"),
+     py::arg("need_weight"), py::arg("need_bias"));
+}
+
+}  // namespace py_bind
+}  // namespace ember
