@@ -4,7 +4,7 @@
     python examples/mnist_cnn.py --epochs 10 --threads 2 --out runs/cnn
 
 Three blocks conv3x3-BatchNorm-ReLU-MaxPool (1->32->64->64 channels, 28->14->7->3), then
-Linear(576, 128)-ReLU-Dropout-Linear(128, 10); about 94k parameters. Training batches are
+Linear(576, 128)-ReLU-Dropout-Linear(128, 10); 131k parameters. Training batches are
 augmented with small random rotations, translations and scalings (ember.data.augment). AdamW
 with a one-cycle learning rate. 55,000 training / 5,000 validation images (seeded split); the
 best validation epoch's weights are evaluated on the 10,000 test images. Learning curves are
