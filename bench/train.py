@@ -14,6 +14,9 @@ Three workloads, each run by each library in its own child process, so that the 
 - ``mlp-tensors``: the same training steps with batches taken by indexing pre-loaded tensors
   with a shuffled permutation (no DataLoader): the model step alone. PyTorch's DataLoader
   indexes and collates sample by sample, which costs it about a third of its throughput.
+- ``cnn``: the CNN of examples/mnist_cnn.py (three conv3x3-BN-ReLU-maxpool blocks, 131k
+  parameters), batch 128, Adam, batches indexed from tensors (no DataLoader, no
+  augmentation): samples/s of the training step.
 - ``adam``: one Adam step over ~10M float32 parameters in 50 tensors of mixed sizes, with
   gradients set; PyTorch both default (foreach) and ``fused=True``.
 - ``linear``: a 16->16 Linear forward + backward at batch 1 (loss = out.sum()): per-call
@@ -39,7 +42,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
-WORKLOADS = ["mlp", "mlp-tensors", "adam", "linear"]
+WORKLOADS = ["mlp", "mlp-tensors", "cnn", "adam", "linear"]
 
 
 def _mnist_arrays(n: int) -> tuple[Any, Any]:
@@ -80,8 +83,21 @@ def _batches(tl: Any, loader: Any, x: Any, y: Any, batch: int) -> Any:
         yield x[idx], y[idx]
 
 
-def child_mlp(lib: str, steps: int, warmup: int, use_loader: bool = True) -> dict[str, Any]:
+def _cnn(nn: Any) -> Any:
+    """examples/mnist_cnn.py's model: three conv3x3-BN-ReLU-maxpool blocks, then an MLP."""
+    def block(c_in: int, c_out: int) -> list[Any]:
+        return [nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out),
+                nn.ReLU(), nn.MaxPool2d(2)]
+
+    return nn.Sequential(*block(1, 32), *block(32, 64), *block(64, 64), nn.Flatten(),
+                         nn.Linear(576, 128), nn.ReLU(), nn.Dropout(0.3), nn.Linear(128, 10))
+
+
+def child_mlp(lib: str, steps: int, warmup: int, use_loader: bool = True,
+              cnn: bool = False) -> dict[str, Any]:
     x, y = _mnist_arrays(60000)
+    if cnn:
+        x = x.reshape(-1, 1, 28, 28)
     batch = 128
     if lib == "ember":
         import ember as tl
@@ -94,7 +110,7 @@ def child_mlp(lib: str, steps: int, warmup: int, use_loader: bool = True) -> dic
         from torch.utils.data import DataLoader, TensorDataset
         F = nn.functional
     tl.manual_seed(0)
-    model = nn.Sequential(
+    model = _cnn(nn) if cnn else nn.Sequential(
         nn.Linear(784, 512), nn.ReLU(), nn.Dropout(0.2),
         nn.Linear(512, 256), nn.ReLU(), nn.Dropout(0.2),
         nn.Linear(256, 10),
@@ -200,8 +216,9 @@ def child_main(args: argparse.Namespace) -> None:
 
         torch.set_num_threads(args.threads)
         torch.set_num_interop_threads(1)
-    if args.child in ("mlp", "mlp-tensors"):
-        res = child_mlp(args.lib, args.steps, args.warmup, args.child == "mlp")
+    if args.child in ("mlp", "mlp-tensors", "cnn"):
+        res = child_mlp(args.lib, args.steps, args.warmup, args.child == "mlp",
+                        cnn=args.child == "cnn")
     elif args.child == "adam":
         res = child_adam(args.lib, args.repeats, args.fused)
     else:
@@ -252,6 +269,8 @@ def main() -> None:
     threads = args.threads or [min(2, usable)]
     libs = ["ember"] + (["torch"] if have_torch() else [])
     steps = ["--steps", "40", "--warmup", "5"] if args.quick else ["--steps", "300"]
+    cnn_steps = ["--steps", "5", "--warmup", "2"] if args.quick else ["--steps", "60",
+                                                                      "--warmup", "5"]
     reps = ["--repeats", "5"] if args.quick else ["--repeats", "20"]
     work = args.only or WORKLOADS
     rows: list[dict[str, Any]] = []
@@ -261,7 +280,8 @@ def main() -> None:
             if w == "adam" and "torch" in libs:
                 variants.append(("torch", ["--fused"]))
             for lib, extra in variants:
-                res = run_child(w, lib, t, (steps if w.startswith("mlp") else reps) + extra)
+                n = cnn_steps if w == "cnn" else steps if w.startswith("mlp") else reps
+                res = run_child(w, lib, t, n + extra)
                 label = lib + (" fused" if extra else "")
                 print(f"t{t} {w:7s} {label:12s} {res}")
                 if res is not None:
@@ -271,7 +291,7 @@ def main() -> None:
 
 def _metric(r: dict[str, Any]) -> tuple[str, float, bool]:
     """(text, value, higher_is_better) for a result row."""
-    if r["workload"].startswith("mlp"):
+    if r["workload"].startswith("mlp") or r["workload"] == "cnn":
         return f"{r['samples_per_s']:,.0f} samples/s", r["samples_per_s"], True
     if r["workload"] == "adam":
         return f"{r['ms']:.2f} ms ({r['gb_per_s']:.0f} GB/s)", r["ms"], False
