@@ -1,9 +1,15 @@
 // conv2d forward and backward. im2col turns each (image, group) into a (C/g * kh * kw, Ho * Wo)
 // matrix so that the convolution is one GEMM, W_g @ col, with the bias fused as a per-row
 // term; 1x1 stride-1 unpadded convolutions use the input itself as that matrix, and depthwise
-// ones a direct kernel. Backward: gw_g += gy_g @ col^T, gx = col2im(W_g^T @ gy_g).
-// With at least two images and threads the batch is split, one chunk (and one col buffer) per
+// ones direct kernels. Backward: gw_g += gy_g @ col^T, gx = col2im(W_g^T @ gy_g).
+// GEMM shapes: small images are put side by side (one wider GEMM for several images), large
+// ones are cut into bands of output rows (a cache-sized col per GEMM).
+// Threads: with at least two images the batch is split, one chunk (and one scratch) per
 // thread, and each GEMM runs single-threaded; otherwise the GEMM gets every thread.
+// Work: 2 * N * O * Ho * Wo * C/g * kh * kw FLOPs forward, twice that backward, i.e.
+// 2 * C/g * kh * kw per output element: 1152 for 64->64 3x3, 294 for the 3->64 7x7 stem, 128
+// for a 64->256 1x1 (compute-bound), but 18 for 1->32 3x3 and for a 3x3 depthwise (bound by
+// the memory traffic of the output and its col / input).
 #include <algorithm>
 #include <cstring>
 #include <memory>
