@@ -42,11 +42,7 @@ struct Conv {
   DType cd;
 };
 
-std::string describe(const Tensor& t) {
-  return std::string(dtype_name(t.dtype())) + " tensor of shape " + shape_str(t.shape());
-}
 
-Tensor cast(const Tensor& t, DType d) { return t.dtype() == d ? t : t.to(d); }
 
 Conv make_conv(const Tensor& x, const Tensor& w, const std::vector<int64_t>& stride,
                const std::vector<int64_t>& pad, const std::vector<int64_t>& dil, int64_t groups) {

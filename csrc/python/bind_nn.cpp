@@ -20,24 +20,8 @@ EMBER_DEFINE_KERNEL(cross_entropy_backward_kernel, CrossEntropyFn);
 namespace py_bind {
 namespace {
 
-constexpr int64_t kReleaseGil = 32768;  // elements below which the GIL stays held
 
-template <class Fn, class Args>
-void run(const DispatchTable<Fn>& table, const Args& args, int64_t work, Device device) {
-  Fn fn = table.pick(device);
-  if (work >= kReleaseGil || device.is_cuda()) {
-    py::gil_scoped_release no_gil;
-    fn(args);
-  } else {
-    fn(args);
-  }
-}
 
-Tensor cast(const Tensor& t, DType d) { return t.dtype() == d ? t : t.to(d); }
-
-std::string describe(const Tensor& t) {
-  return std::string(dtype_name(t.dtype())) + " tensor of shape " + shape_str(t.shape());
-}
 
 void check_same_device(const char* op, const Tensor& a, const Tensor& b) {
   if (a.device() != b.device())
@@ -70,7 +54,7 @@ Tensor softmax_op(const char* op, const Tensor& x, int64_t dim, bool log) {
     SoftmaxArgs a = slab(in.shape(), dim, in.dtype(), log);
     a.x = in.data_ptr();
     a.y = out.data_ptr();
-    run(softmax_kernel, a, in.numel(), in.device());
+    run_kernel(softmax_kernel, a, in.numel(), in.device());
   }
   return cast(out, res);
 }
@@ -93,7 +77,7 @@ Tensor softmax_backward_op(const char* op, const Tensor& grad, const Tensor& out
     a.x = y.data_ptr();
     a.grad = g.data_ptr();
     a.y = gx.data_ptr();
-    run(softmax_backward_kernel, a, y.numel(), y.device());
+    run_kernel(softmax_backward_kernel, a, y.numel(), y.device());
   }
   return cast(gx, res);
 }
@@ -237,7 +221,7 @@ Tensor cross_entropy_op(const Tensor& input, const Tensor& target, const py::obj
   Tensor loss = Tensor::empty(in.rows_shape, in.x.dtype(), input.device());
   CrossEntropyArgs a = ce_args(in, ignore_index, smoothing);
   a.loss = loss.data_ptr();
-  if (in.rows > 0) run(cross_entropy_kernel, a, in.x.numel(), input.device());
+  if (in.rows > 0) run_kernel(cross_entropy_kernel, a, in.x.numel(), input.device());
   if (red == Reduction::None) return cast(loss, in.res);
   double s = total(loss);
   // 0 / 0 gives NaN: a mean over nothing, or over targets that are all ignored.
@@ -269,7 +253,7 @@ Tensor cross_entropy_backward_op(const Tensor& grad_output, const Tensor& input,
   }
   Tensor gx = Tensor::empty(in.x.shape(), in.x.dtype(), input.device());
   a.grad_in = gx.data_ptr();
-  if (gx.numel() > 0) run(cross_entropy_backward_kernel, a, gx.numel(), input.device());
+  if (gx.numel() > 0) run_kernel(cross_entropy_backward_kernel, a, gx.numel(), input.device());
   if (!in.moved) return cast(gx, in.res);
   Shape back;  // inverse of class_last
   back.push_back(0);

@@ -20,28 +20,12 @@ EMBER_DEFINE_KERNEL(row_norm_backward_kernel, RowNormFn);
 namespace py_bind {
 namespace {
 
-constexpr int64_t kReleaseGil = 32768;  // elements below which the GIL stays held
 
-template <class Fn, class Args>
-void run(const DispatchTable<Fn>& table, const Args& args, int64_t work, Device device) {
-  Fn fn = table.pick(device);
-  if (work >= kReleaseGil || device.is_cuda()) {
-    py::gil_scoped_release no_gil;
-    fn(args);
-  } else {
-    fn(args);
-  }
-}
 
-Tensor cast(const Tensor& t, DType d) { return t.dtype() == d ? t : t.to(d); }
-
-std::string describe_t(const Tensor& t) {
-  return std::string(dtype_name(t.dtype())) + " tensor of shape " + shape_str(t.shape());
-}
 
 void check_floating(const char* op, const char* what, const Tensor& t) {
   if (!is_floating(t.dtype()))
-    fail<TypeError>(op, "expected a floating point ", what, ", got ", describe_t(t));
+    fail<TypeError>(op, "expected a floating point ", what, ", got ", describe(t));
 }
 
 // The bindings fill statistics and scratch through host pointers: CPU tensors only until
@@ -95,7 +79,7 @@ struct BnLayout {
 BnLayout bn_layout(const char* op, const Tensor& x) {
   if (x.ndim() < 2)
     fail<ValueError>(op, "expected an input of shape (N, C) or (N, C, *), got ",
-                     describe_t(x));
+                     describe(x));
   check_floating(op, "input", x);
   check_cpu(op, x);
   BnLayout l{x.shape()[0], x.shape()[1], 1};
@@ -144,7 +128,7 @@ py::tuple batch_norm_op(const Tensor& x, const py::object& weight, const py::obj
     a.mean = mean.data_ptr(), a.invstd = invstd.data_ptr();
     a.running_mean = mut_or_null(rm), a.running_var = mut_or_null(rv);
     a.momentum = momentum, a.eps = eps, a.training = training, a.dtype = cd;
-    run(batch_norm_kernel, a, in.numel(), x.device());
+    run_kernel(batch_norm_kernel, a, in.numel(), x.device());
     if (training) {
       write_back(running_mean, rm);
       write_back(running_var, rv);
@@ -178,7 +162,7 @@ py::tuple batch_norm_backward_op(const Tensor& grad, const Tensor& x, const py::
     a.grad_weight = need_w ? gw.data_ptr() : nullptr;
     a.grad_bias = need_b ? gb.data_ptr() : nullptr;
     a.training = training, a.dtype = cd;
-    run(batch_norm_backward_kernel, a, in.numel(), x.device());
+    run_kernel(batch_norm_backward_kernel, a, in.numel(), x.device());
   }
   const DType wdt = weight.is_none() ? x.dtype() : weight.cast<const Tensor&>().dtype();
   return py::make_tuple(grad_or_none(need_x, gx, x.dtype()), grad_or_none(need_w, gw, wdt),
@@ -210,7 +194,7 @@ RowLayout gn_layout(const Tensor& x, int64_t groups) {
   check_floating(op, "input", x);
   check_cpu(op, x);
   if (x.ndim() < 2)
-    fail<ValueError>(op, "expected an input of shape (N, C, *), got ", describe_t(x));
+    fail<ValueError>(op, "expected an input of shape (N, C, *), got ", describe(x));
   const int64_t n = x.shape()[0], c = x.shape()[1];
   if (groups <= 0 || c % groups != 0)
     fail<ValueError>(op, "Expected number of channels in input to be divisible by ",
@@ -237,7 +221,7 @@ py::tuple row_norm_op(const char* op, const Tensor& x, const RowLayout& l,
     a.weight = ptr_or_null(w), a.bias = ptr_or_null(b);
     a.mean = mean.data_ptr(), a.rstd = rstd.data_ptr();
     a.eps = eps, a.dtype = cd;
-    run(row_norm_kernel, a, in.numel(), x.device());
+    run_kernel(row_norm_kernel, a, in.numel(), x.device());
   } else if (mean.numel() > 0) {  // rows of no values: NaN statistics, as a mean of nothing
     mean = filled(l.stat_shape, cd, NAN, x.device());
     rstd = filled(l.stat_shape, cd, NAN, x.device());
@@ -272,7 +256,7 @@ py::tuple row_norm_backward_op(const char* op, const Tensor& grad, const Tensor&
     a.grad_weight = need_w ? gw.data_ptr() : nullptr;
     a.grad_bias = need_b ? gb.data_ptr() : nullptr;
     a.scratch = reinterpret_cast<double*>(scratch.data_ptr()), a.parts = parts, a.dtype = cd;
-    run(row_norm_backward_kernel, a, in.numel(), x.device());
+    run_kernel(row_norm_backward_kernel, a, in.numel(), x.device());
   }
   const DType wdt = weight.is_none() ? x.dtype() : weight.cast<const Tensor&>().dtype();
   return py::make_tuple(grad_or_none(need_x, gx, x.dtype()),

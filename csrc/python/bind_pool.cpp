@@ -19,13 +19,9 @@ EMBER_DEFINE_KERNEL(pool2d_backward_kernel, PoolFn);
 namespace py_bind {
 namespace {
 
-constexpr int64_t kReleaseGil = 32768;  // elements below which the GIL stays held
 using Pair = std::vector<int64_t>;
 using Scales = std::optional<std::vector<double>>;
 
-std::string describe(const Tensor& t) {
-  return std::string(dtype_name(t.dtype())) + " tensor of shape " + shape_str(t.shape());
-}
 
 // A 1- or 2-element size argument as (h, w); `fallback` when empty (stride defaults to kernel).
 std::pair<int64_t, int64_t> hw(const char* op, const char* what, const Pair& v,
@@ -67,13 +63,7 @@ PoolArgs base_args(PoolMode mode, const Tensor& x4, int64_t oh, int64_t ow) {
 void run(const DispatchTable<PoolFn>& table, const PoolArgs& a, Device device,
          bool backward = false) {
   if (a.planes == 0 || a.ih * a.iw == 0 || (a.oh * a.ow == 0 && !backward)) return;
-  PoolFn fn = table.pick(device);
-  if (a.planes * (a.ih * a.iw + a.oh * a.ow) >= kReleaseGil || device.is_cuda()) {
-    py::gil_scoped_release no_gil;
-    fn(a);
-  } else {
-    fn(a);
-  }
+  run_kernel(table, a, a.planes * (a.ih * a.iw + a.oh * a.ow), device);
 }
 
 Tensor finish(const Tensor& y4, const Tensor& x) {

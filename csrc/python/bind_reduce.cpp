@@ -106,7 +106,6 @@ Tensor reduce(const char* op, const DispatchTable<ReduceFn>& table, const Tensor
   return squeeze_reduced(out, dims, keepdim);
 }
 
-Tensor cast(const Tensor& t, DType d) { return t.dtype() == d ? t : t.to(d); }
 
 // max/min/amax... have no identity: PyTorch refuses to reduce over an empty dim.
 void check_nonempty(const char* op, const Tensor& x, const Dims& dims) {

@@ -186,12 +186,16 @@ void check_inplace(const char* op, const Tensor& self, const Shape& result_shape
 void run_elementwise(const DispatchTable<ElemFn>& table, const ElemIter& it, Device device) {
   if (it.numel == 0) return;
   ElemFn fn = table.pick(device);
-  if (it.numel >= 32768 || device.is_cuda()) {
+  if (it.numel >= kReleaseGilWork || device.is_cuda()) {
     py::gil_scoped_release no_gil;
     fn(it);
   } else {
     fn(it);
   }
+}
+
+std::string describe(const Tensor& t) {
+  return std::string(dtype_name(t.dtype())) + " tensor of shape " + shape_str(t.shape());
 }
 
 Tensor unalias(const Tensor& out, const Tensor& in) {

@@ -44,6 +44,27 @@ void check_inplace(const char* op, const Tensor& self, const Shape& result_shape
 // Runs an elementwise kernel, releasing the GIL when the work is large enough to matter.
 void run_elementwise(const DispatchTable<ElemFn>& table, const ElemIter& it, Device device);
 
+// Elements of work below which a kernel runs with the GIL held (releasing costs more).
+constexpr int64_t kReleaseGilWork = 32768;
+
+// Runs the device's kernel from `table` on `args`, without the GIL when `work` is large.
+template <class Fn, class Args>
+void run_kernel(const DispatchTable<Fn>& table, const Args& args, int64_t work, Device device) {
+  Fn fn = table.pick(device);
+  if (work >= kReleaseGilWork || device.is_cuda()) {
+    py::gil_scoped_release no_gil;
+    fn(args);
+  } else {
+    fn(args);
+  }
+}
+
+// "float32 tensor of shape (2, 3)", for error messages.
+std::string describe(const Tensor& t);
+
+// `t` in dtype `d` (the same tensor when it already is).
+inline Tensor cast(const Tensor& t, DType d) { return t.dtype() == d ? t : t.to(d); }
+
 // Gives the inputs their own copy when one partially overlaps the in-place output.
 Tensor unalias(const Tensor& out, const Tensor& in);
 

@@ -24,10 +24,7 @@ def norm_dims(dim: Any, ndim: int) -> tuple[int, ...]:
 def _unreduce(g: Tensor, shape: tuple[int, ...], dims: tuple[int, ...], keepdim: bool) -> Tensor:
     """g with the reduced dims restored as size 1 (so it broadcasts against the input)."""
     if not keepdim and len(shape):
-        kept = list(shape)
-        for d in dims:
-            kept[d] = 1
-        g = g.reshape(kept)
+        g = g.reshape(_kept(shape, dims))
     return g
 
 
@@ -46,14 +43,20 @@ def _count(shape: tuple[int, ...], dims: tuple[int, ...]) -> int:
 
 
 class Sum(Function):
+    """sum, and mean (the subclass): the gradient broadcast back over the reduced dims."""
+
+    _mean = False
+
     @staticmethod
     def forward(ctx: Any, x: Tensor, dim: Any, keepdim: bool, code: int) -> Tensor:
         ctx.shape, ctx.dtype = x._c.shape, x.dtype
         ctx.dims, ctx.keepdim = norm_dims(dim, x.ndim), keepdim
-        return _C.sum(x, dim, keepdim, code)
+        return (_C.mean if ctx._forward_cls._mean else _C.sum)(x, dim, keepdim, code)
 
     @staticmethod
     def backward(ctx: Any, g: Tensor) -> Any:
+        if ctx._forward_cls._mean:
+            g = g / _count(ctx.shape, ctx.dims)
         if not _state.enabled and g._c.dtype_code == ctx.dtype.code:
             # first order: the same views straight on _C (no graph to record)
             c = g._c
@@ -64,18 +67,8 @@ class Sum(Function):
         return (g if g.dtype == ctx.dtype else g.to(ctx.dtype)), None, None, None
 
 
-class Mean(Function):
-    @staticmethod
-    def forward(ctx: Any, x: Tensor, dim: Any, keepdim: bool, code: int) -> Tensor:
-        ctx.shape, ctx.dtype = x._c.shape, x.dtype
-        ctx.dims, ctx.keepdim = norm_dims(dim, x.ndim), keepdim
-        return _C.mean(x, dim, keepdim, code)
-
-    @staticmethod
-    def backward(ctx: Any, g: Tensor) -> Any:
-        n = _count(ctx.shape, ctx.dims)
-        g = (_unreduce(g, ctx.shape, ctx.dims, ctx.keepdim) / n).expand(ctx.shape)
-        return (g if g.dtype == ctx.dtype else g.to(ctx.dtype)), None, None, None
+class Mean(Sum):
+    _mean = True
 
 
 class Prod(Function):

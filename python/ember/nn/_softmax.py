@@ -28,8 +28,6 @@ from ..tensor import Tensor
 __all__ = ["softmax", "log_softmax", "softmin", "cross_entropy"]
 
 
-
-
 class _Softmax(Function):
     @staticmethod
     def forward(ctx: Any, x: Tensor, dim: int) -> Tensor:

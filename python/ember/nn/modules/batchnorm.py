@@ -16,6 +16,24 @@ from .module import Module
 __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d"]
 
 
+def add_affine(m: Module, shape: tuple[int, ...], affine: bool, bias: bool, device: Any,
+               dtype: Any) -> None:
+    """Registers a norm layer's `weight` and `bias` of `shape` (None when not affine / no
+    bias), as PyTorch's norm layers do."""
+    weight = Parameter(empty(*shape, device=device, dtype=dtype)) if affine else None
+    m.register_parameter("weight", weight)
+    m.register_parameter("bias", Parameter(empty(*shape, device=device, dtype=dtype))
+                         if affine and bias else None)
+
+
+def reset_affine(m: Module) -> None:
+    """weight = 1, bias = 0 (PyTorch's initialisation of norm layers)."""
+    if m.weight is not None:
+        init.ones_(m.weight)
+    if m.bias is not None:
+        init.zeros_(m.bias)
+
+
 class _NormBase(Module):
     """Affine parameters (weight 1, bias 0) and running statistics (mean 0, var 1, and the
     int64 count of training batches) shared by the batch and instance norms."""
@@ -29,15 +47,7 @@ class _NormBase(Module):
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
-        if affine:
-            self.weight = Parameter(empty(num_features, device=device, dtype=dtype))
-            if bias:
-                self.bias = Parameter(empty(num_features, device=device, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        add_affine(self, (num_features,), affine, bias, device, dtype)
         if track_running_stats:
             self.register_buffer("running_mean", zeros(num_features, device=device,
                                                        dtype=dtype))
@@ -57,10 +67,7 @@ class _NormBase(Module):
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        reset_affine(self)
 
     def _check_input_dim(self, input: Tensor) -> None:
         if input.ndim not in self._dims:
