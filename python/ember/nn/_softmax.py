@@ -119,12 +119,6 @@ def _ce_coefficients(input: Tensor, target: Tensor, weight: Tensor | None, ignor
     return (onehot * w * (1 - eps) + w * (eps / n_cls)) * keepf, w_t.sum()
 
 
-def _ce_reduce(per: Tensor, reduction: str, denom: Any) -> Tensor:
-    if reduction == "none":
-        return per
-    return per.sum() if reduction == "sum" else per.sum() / denom
-
-
 def _ce_grad(grad: Tensor, input: Tensor, target: Tensor, weight: Tensor | None,
              reduction: str, ignore_index: int, eps: float) -> Tensor:
     q, denom = _ce_coefficients(input, target, weight, ignore_index, eps)
