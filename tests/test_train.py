@@ -188,6 +188,36 @@ def test_csv_logger(tmp_path: Path) -> None:
     make().fit(blobs(64), val_data=blobs(32, 1), epochs=1, verbose=0,
                callbacks=[CSVLogger(path, append=True)])
     assert len(list(csv.reader(path.open()))) == 5
+    assert [p.name for p in tmp_path.iterdir()] == ["log.csv"]  # no temporary file left
+
+
+class KillAfter(Callback):
+    """Raises (as a kill would end the process) at the end of epoch ``epoch``, after the
+    callbacks before it logged the epoch but before its checkpoint is written."""
+
+    def __init__(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+        if epoch == self.epoch:
+            raise KeyboardInterrupt
+
+
+def test_csv_logger_resume_replaces_retrained_epochs(tmp_path: Path, ember_io: Any) -> None:
+    path, ckpt = tmp_path / "log.csv", tmp_path / "train.ckpt"
+    ember.manual_seed(3)
+    with pytest.raises(KeyboardInterrupt):
+        make().fit(blobs(64), val_data=blobs(32, 1), epochs=4, verbose=0,
+                   callbacks=[ModelCheckpoint(ckpt, save_training_state=True),
+                              CSVLogger(path), KillAfter(2)])
+    # Epoch 2 was logged, but the last checkpoint is from epoch 1: epoch 2 is trained again.
+    assert [r[0] for r in csv.reader(path.open())] == ["epoch", "0", "1", "2"]
+    make().fit(blobs(64), val_data=blobs(32, 1), epochs=4, verbose=0, resume_from=ckpt,
+               callbacks=[ModelCheckpoint(ckpt, save_training_state=True),
+                          CSVLogger(path, append=True)])
+    rows = list(csv.reader(path.open()))
+    assert [r[0] for r in rows] == ["epoch", "0", "1", "2", "3"]
+    assert all(len(r) == len(rows[0]) for r in rows)
 
 
 def test_terminate_on_nan() -> None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
-import tempfile
 import urllib.error
 import urllib.request
 import zlib
@@ -28,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from .._atomic import atomic_write_bytes
 from ..creation import from_numpy, tensor
 from ..tensor import Tensor
 from .dataset import Dataset
@@ -202,7 +202,7 @@ class MNIST(Dataset):
         self.root.mkdir(parents=True, exist_ok=True)
         for name, digests in self.resources.items():
             if not (self.root / name).is_file():
-                _write_atomic(self.root / name, self._fetch_verified(name, digests))
+                atomic_write_bytes(self.root / name, self._fetch_verified(name, digests))
 
     def _fetch_verified(self, name: str, digests: tuple[str, str | None]) -> bytes:
         errors = []
@@ -234,18 +234,6 @@ def _digest_ok(data: bytes, digests: tuple[str, str | None]) -> bool:
         return _sha256(gzip.decompress(data)) == raw_sha
     except (OSError, EOFError, zlib.error):
         return False
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    """A reader never sees a half-written file: write a temporary file beside it, rename."""
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _to_float(u8: np.ndarray) -> Tensor:

@@ -17,12 +17,12 @@ import mmap
 import os
 import struct
 import sys
-import tempfile
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
 
+from .._atomic import atomic_open
 from .._dtype import bfloat16, bool_, dtype, float16, float32, float64, int32, int64
 from ..creation import empty
 from ..tensor import Tensor
@@ -56,26 +56,6 @@ def tensor_bytes(t: Tensor) -> tuple[Tensor, np.ndarray]:
     return src, _byte_view(src)
 
 
-def _fsync_dir(directory: str) -> None:
-    # The rename is durable only once the directory entry is; some systems can't open dirs.
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _umask() -> int:
-    old = os.umask(0)
-    os.umask(old)
-    return old
-
-
 def build_header(tensors: list[tuple[str, Tensor]], metadata: dict[str, str]) -> bytes:
     """The padded JSON header for tensors laid out in the given order."""
     header: dict[str, Any] = {"__metadata__": metadata}
@@ -94,28 +74,14 @@ def write_file(path: str | os.PathLike[str], tensors: list[tuple[str, Tensor]],
     """Writes a safetensors file atomically: a temporary file in the same directory, fsync,
     rename over ``path``, fsync of the directory. A crash at any point leaves either the old
     file or the new one, never a mix."""
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
     # Larger elements first keeps every tensor aligned to its itemsize, as safetensors does.
     tensors = sorted(tensors, key=lambda nt: -nt[1].element_size())
     header = build_header(tensors, metadata)
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp",
-                               dir=directory)
-    try:
-        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp's 0600 would surprise other readers
-        with os.fdopen(fd, "wb") as f:
-            f.write(struct.pack("<Q", len(header)))
-            f.write(header)
-            for _, t in tensors:
-                f.write(_byte_view(t))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(directory)
+    with atomic_open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(header)))
+        f.write(header)
+        for _, t in tensors:
+            f.write(_byte_view(t))
 
 
 def _fail(path: str, msg: str) -> ValueError:

@@ -9,6 +9,8 @@ import os
 from collections.abc import Iterable
 from typing import Any
 
+from .._atomic import atomic_open
+
 __all__ = ["Callback", "CallbackList", "EarlyStopping", "ModelCheckpoint",
            "LearningRateScheduler", "ReduceLROnPlateau", "CSVLogger", "TerminateOnNaN"]
 
@@ -234,36 +236,37 @@ class ReduceLROnPlateau(LearningRateScheduler):
 
 
 class CSVLogger(Callback):
-    """One CSV row per epoch (epoch + every logged value), flushed as it is written;
-    ``append`` continues an existing file (a resumed run) instead of starting over."""
+    """One CSV row per epoch (epoch + every logged value). The whole file is rewritten
+    atomically after each epoch, so a kill never leaves a torn row. ``append`` continues an
+    existing file. When the fit resumes from a checkpoint, rows of the epochs it trains again
+    (those a killed run logged after its last checkpoint) are replaced, not duplicated."""
 
     def __init__(self, path: Any, separator: str = ",", append: bool = False) -> None:
         self.path, self.sep, self.append = os.fspath(path), separator, append
-        self.keys: list[str] | None = None
-        self.file: Any = None
+        self.keys: list[str] = []
+        self.rows: list[dict[str, str]] = []
 
     def on_train_begin(self, logs: Any = None) -> None:
-        exists = self.append and os.path.exists(self.path) and os.path.getsize(self.path) > 0
-        self.keys = None
-        if exists:
+        self.keys, self.rows = [], []
+        if self.append and os.path.exists(self.path):
             with open(self.path, newline="") as f:
-                header = next(csv.reader(f, delimiter=self.sep), None)
-            self.keys = header[1:] if header else None
-        self.file = open(self.path, "a" if exists else "w", newline="")  # noqa: SIM115
+                reader = csv.DictReader(f, delimiter=self.sep)
+                self.rows = [row for row in reader if row.get("epoch", "").isdigit()]
+                self.keys = [k for k in reader.fieldnames or [] if k != "epoch"]
+
+    def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+        if getattr(self.trainer, "resumed", False):
+            self.rows = [r for r in self.rows if int(r["epoch"]) < epoch]
 
     def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
         logs = logs or {}
-        writer = csv.writer(self.file, delimiter=self.sep)
-        if self.keys is None:
-            self.keys = list(logs)
+        self.keys += [k for k in logs if k not in self.keys]
+        self.rows.append({"epoch": str(epoch), **{k: str(v) for k, v in logs.items()}})
+        with atomic_open(self.path, "w", newline="") as f:
+            writer = csv.writer(f, delimiter=self.sep)
             writer.writerow(["epoch", *self.keys])
-        writer.writerow([epoch, *(logs.get(k, "") for k in self.keys)])
-        self.file.flush()
-
-    def on_train_end(self, logs: Any = None) -> None:
-        if self.file is not None:
-            self.file.close()
-            self.file = None
+            for row in self.rows:
+                writer.writerow([row["epoch"], *(row.get(k, "") for k in self.keys)])
 
 
 class TerminateOnNaN(Callback):

@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from .._atomic import atomic_open
+
 __all__ = ["plot_history", "plot_confusion_matrix"]
 
 
@@ -20,6 +22,12 @@ def _pyplot() -> Any:
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def _save(plt: Any, fig: Any, path: Any) -> None:
+    with atomic_open(path, "wb") as f:
+        fig.savefig(f, format="png", dpi=100)
+    plt.close(fig)
 
 
 def _series(history: Any) -> dict[str, list[float]]:
@@ -48,8 +56,7 @@ def plot_history(history: Any, path: Any = None, keys: list[str] | None = None) 
         ax.legend()
     fig.tight_layout()
     if path is not None:
-        fig.savefig(str(path), format="png", dpi=100)
-        plt.close(fig)
+        _save(plt, fig, path)
     return fig
 
 
@@ -81,6 +88,5 @@ def plot_confusion_matrix(cm: Any, path: Any = None, class_names: list[str] | No
                     color="white" if m[i, j] > high else "black", fontsize=8)
     fig.tight_layout()
     if path is not None:
-        fig.savefig(str(path), format="png", dpi=100)
-        plt.close(fig)
+        _save(plt, fig, path)
     return fig

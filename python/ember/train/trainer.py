@@ -130,6 +130,7 @@ class Trainer:
         self.history = History()
         self.schedulers: list[Any] = []
         self.stop_training = False
+        self.resumed = False  # this fit continues from a checkpoint
         self.callbacks = CallbackList((), self)
         self._checkpoint_requests: list[Any] = []
 
@@ -195,6 +196,7 @@ class Trainer:
         # Resuming after on_train_begin, so that callbacks get their saved state back
         # instead of resetting it.
         start = 0 if resume_from is None else self.load_checkpoint(resume_from) + 1
+        self.resumed = resume_from is not None
         self.history.params = {"epochs": epochs, "batch_size": batch_size}
         try:
             for epoch in range(start, epochs):
