@@ -134,3 +134,24 @@ def test_errors_name_the_transform() -> None:
         A.RandomAffine(5)(ember.zeros(5, 5))
     with pytest.raises(ValueError, match=r"\[ColorJitter\] saturation"):
         A.ColorJitter(saturation=0.2)(ember.zeros(2, 1, 4, 4))
+
+
+def test_augment_layer_trains_only_and_follows_the_global_seed() -> None:
+    layer = A.Augment(A.RandomAffine(15, translate=(0.1, 0.1)),
+                            A.RandomHorizontalFlip())
+    x = ember.from_numpy(np.random.default_rng(0).random((4, 1, 12, 12), dtype=np.float32))
+    ember.manual_seed(5)
+    a = layer(x).numpy()
+    ember.manual_seed(5)
+    b = layer(x).numpy()
+    np.testing.assert_array_equal(a, b)
+    assert np.abs(a - x.numpy()).max() > 0.05
+    # Exactly the transforms applied in order, with the same draws.
+    ember.manual_seed(5)
+    ref = layer.transforms[1](layer.transforms[0](x)).numpy()
+    np.testing.assert_array_equal(a, ref)
+    layer.eval()
+    assert layer(x) is x
+    assert "RandomAffine" in repr(layer) and list(layer.parameters()) == []
+    with pytest.raises(TypeError, match="Augment"):
+        A.Augment(3)

@@ -19,11 +19,12 @@ from typing import Any
 import numpy as np
 
 from ..creation import from_numpy
+from ..nn.modules.module import Module
 from ..ops.random import Generator, rand
 from ..tensor import Tensor
 
 __all__ = [
-    "RandomCrop", "RandomHorizontalFlip", "RandomVerticalFlip", "RandomRotation",
+    "Augment", "RandomCrop", "RandomHorizontalFlip", "RandomVerticalFlip", "RandomRotation",
     "RandomAffine", "RandomErasing", "ColorJitter", "affine_grid_sample",
 ]
 
@@ -83,6 +84,34 @@ class _Transform:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if k != "generator")
         return f"{type(self).__name__}({args})"
+
+
+class Augment(Module):
+    """The transforms as a layer, like Keras's preprocessing layers: applied in order to the
+    batch in training mode, the identity in eval mode (validation, test, ``predict``).
+
+    Put it first in a model (``nn.Sequential(Augment(RandomAffine(...)), ...)``) and the
+    augmentation runs on the training thread with the model's random draws. With
+    ``generator=None`` in the transforms they draw from the global generator, whose state a
+    training checkpoint saves, so a resumed fit augments exactly as an uninterrupted one.
+    The input is data: no gradient flows through the transforms."""
+
+    def __init__(self, *transforms: Any) -> None:
+        super().__init__()
+        for t in transforms:
+            if not callable(t):
+                raise TypeError(f"[Augment] expects callable transforms, got {t!r}")
+        self.transforms = list(transforms)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not self.training:
+            return x
+        for t in self.transforms:
+            x = t(x)
+        return x
+
+    def extra_repr(self) -> str:
+        return ", ".join(repr(t) for t in self.transforms)
 
 
 class RandomCrop(_Transform):

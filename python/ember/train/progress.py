@@ -44,6 +44,7 @@ class Progress:
 
     def epoch_begin(self, epoch: int) -> None:
         self.t0, self.samples = time.perf_counter(), 0
+        self.t_train = self.t0  # end of the last training batch: validation is not counted
         if self.tqdm is not None:
             self.bar = self.tqdm(total=self.steps, desc=f"Epoch {epoch + 1}/{self.epochs}",
                                  unit="batch", file=self.stream, leave=True,
@@ -51,6 +52,7 @@ class Progress:
 
     def batch_end(self, n: int, logs: dict[str, Any]) -> None:
         self.samples += n
+        self.t_train = time.perf_counter()
         if self.bar is not None:
             rate = self.samples / max(time.perf_counter() - self.t0, 1e-9)
             self.bar.set_postfix_str(format_logs({**logs, "samples/s": f"{rate:.0f}"}),
@@ -59,7 +61,7 @@ class Progress:
 
     def epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
         dt = time.perf_counter() - self.t0
-        rate = self.samples / max(dt, 1e-9)
+        rate = self.samples / max(self.t_train - self.t0, 1e-9)  # training throughput
         if self.bar is not None:
             self.bar.set_postfix_str(format_logs({**logs, "samples/s": f"{rate:.0f}"}))
             self.bar.close()
