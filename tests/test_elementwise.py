@@ -375,6 +375,25 @@ def test_where_dtypes_and_broadcasting(dt, rng):
         ember.where(ember.tensor([1, 0]), ta, tb)
 
 
+@pytest.mark.parametrize("dt", ["bool", "int32", "int64", "float16", "bfloat16", "float32",
+                                "float64"])
+@pytest.mark.parametrize("layout", ["contiguous", "scalar_a", "scalar_b", "strided"])
+def test_where_fast_paths(dt, layout, capability, rng):
+    # Lengths around the vector widths; contiguous operands and broadcast scalars take the
+    # vectorised mask blend, a strided view the scalar loop.
+    for n in (1, 7, 31, 33, 1000):
+        c = rng.random(n) > 0.5
+        a = ember.tensor(_data(rng, (n,)) * 3).to(dt)
+        b = ember.tensor(_data(rng, (n,)) * 3).to(dt)
+        if layout == "strided":
+            a = ember.tensor(_data(rng, (2 * n,)) * 3).to(dt)[::2]
+        args = {"contiguous": (a, b), "strided": (a, b), "scalar_a": (True, b) if dt == "bool"
+                else (2.0, b), "scalar_b": (a, False) if dt == "bool" else (a, -1.0)}[layout]
+        got = ember.where(ember.tensor(c), *args)
+        ref = [x.double().numpy() if isinstance(x, ember.Tensor) else x for x in args]
+        np.testing.assert_array_equal(got.double().numpy(), np.where(c, *ref))
+
+
 def test_isnan_isinf_isfinite_nan_to_num():
     x = ember.tensor([1.0, math.nan, math.inf, -math.inf])
     assert ember.isnan(x).tolist() == [False, True, False, False]

@@ -218,10 +218,16 @@ struct BitNotOp {
   }
 };
 
-// Moves bytes: any dtype of the same width selects alike.
+// Moves bytes: any dtype of the same width selects alike. The select is a mask blend, not
+// `c ? a : b`, which compilers emit as a branch: on a random mask (the ReLU backward) the
+// mispredictions made it 10x slower than an add.
 template <class U>
 void where_loop(char** d, const int64_t* s, int64_t n, const ElemIter&) {
-  ternary_loop<bool, U, U, U>(d, s, n, [](bool c, U a, U b) { return c ? a : b; });
+  // The condition is read as its byte (0 or 1), which vectorises where `bool` does not.
+  ternary_loop<uint8_t, U, U, U>(d, s, n, [](uint8_t c, U a, U b) {
+    const U mask = static_cast<U>(U(0) - static_cast<U>(c));
+    return static_cast<U>((a & mask) | (b & static_cast<U>(~mask)));
+  });
 }
 
 void where_impl(const ElemIter& it) {

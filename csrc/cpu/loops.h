@@ -152,18 +152,60 @@ inline void guarded_unary_loop(char** data, const int64_t* s, int64_t n, const O
   }
 }
 
-// out[i] = op(a[i], b[i], c[i]) with input types A, B, C and output type R; the contiguous
-// case (all strides equal to the item sizes) is the one the compiler vectorises.
+// Reads element i of a contiguous operand, or its one value when broadcast (stride 0).
+template <class T>
+struct Contig {
+  const T* p;
+  T operator()(int64_t i) const { return p[i]; }
+};
+template <class T>
+struct Splat {
+  T v;
+  T operator()(int64_t) const { return v; }
+};
+
+template <class R, class Op, class RA, class RB, class RC>
+inline void ternary_run(R* __restrict out, int64_t n, const Op& op, RA ra, RB rb, RC rc) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) out[i] = op(ra(i), rb(i), rc(i));
+}
+
+// Picks a Contig or Splat reader for the third, second, first input in turn; false when a
+// stride is neither the item size nor zero.
+template <class C, class R, class Op, class RA, class RB>
+inline bool ternary_pick_c(R* out, int64_t n, const Op& op, RA ra, RB rb, const char* p,
+                           int64_t s) {
+  if (s == static_cast<int64_t>(sizeof(C)))
+    ternary_run(out, n, op, ra, rb, Contig<C>{reinterpret_cast<const C*>(p)});
+  else if (s == 0)
+    ternary_run(out, n, op, ra, rb, Splat<C>{load<C>(p)});
+  else
+    return false;
+  return true;
+}
+
+template <class B, class C, class R, class Op, class RA>
+inline bool ternary_pick_b(R* out, int64_t n, const Op& op, RA ra, char** d, const int64_t* s) {
+  if (s[2] == static_cast<int64_t>(sizeof(B)))
+    return ternary_pick_c<C>(out, n, op, ra, Contig<B>{reinterpret_cast<const B*>(d[2])}, d[3],
+                             s[3]);
+  if (s[2] == 0) return ternary_pick_c<C>(out, n, op, ra, Splat<B>{load<B>(d[2])}, d[3], s[3]);
+  return false;
+}
+
+// out[i] = op(a[i], b[i], c[i]) with input types A, B, C and output type R. A contiguous
+// output with each input contiguous or a broadcast scalar (where(mask, g, 0.0), the ReLU
+// backward) takes loops the compiler vectorises; anything else the strided scalar loop.
 template <class A, class B, class C, class R, class Op>
 inline void ternary_loop(char** data, const int64_t* s, int64_t n, const Op& op) {
-  if (s[0] == sizeof(R) && s[1] == sizeof(A) && s[2] == sizeof(B) && s[3] == sizeof(C)) {
+  if (s[0] == static_cast<int64_t>(sizeof(R))) {
     R* out = reinterpret_cast<R*>(data[0]);
-    const A* a = reinterpret_cast<const A*>(data[1]);
-    const B* b = reinterpret_cast<const B*>(data[2]);
-    const C* c = reinterpret_cast<const C*>(data[3]);
-#pragma omp simd
-    for (int64_t i = 0; i < n; ++i) out[i] = op(a[i], b[i], c[i]);
-    return;
+    if (s[1] == static_cast<int64_t>(sizeof(A)) &&
+        ternary_pick_b<B, C>(out, n, op, Contig<A>{reinterpret_cast<const A*>(data[1])}, data,
+                             s))
+      return;
+    if (s[1] == 0 && ternary_pick_b<B, C>(out, n, op, Splat<A>{load<A>(data[1])}, data, s))
+      return;
   }
   for (int64_t i = 0; i < n; ++i) {
     *reinterpret_cast<R*>(data[0] + i * s[0]) =
