@@ -155,6 +155,7 @@ class MaxDim(Function):
         ctx.shape, ctx.dim, ctx.keepdim = x._c.shape, dim % max(x.ndim, 1), keepdim
         ctx.save_for_backward(i)
         ctx.mark_non_differentiable(i)
+        ctx.set_materialize_grads(False)  # no zero tensor for the indices' gradient
         return v, i
 
     @staticmethod
@@ -163,6 +164,8 @@ class MaxDim(Function):
         from ._shape import ScatterAdd
 
         (i,) = ctx.saved_tensors
+        if g is None:  # only the (non-differentiable) indices were used
+            return None, None, None, None
         if not ctx.shape:
             return g.reshape(()), None, None, None
         if not ctx.keepdim:

@@ -91,6 +91,7 @@ class _MaxPool(Function):
     def forward(ctx: Any, x: Tensor, adaptive: bool, args: tuple[Any, ...]) -> tuple[Tensor, ...]:
         y, ind = (_C.adaptive_max_pool2d if adaptive else _C.max_pool2d)(x, *args)
         ctx.mark_non_differentiable(ind)
+        ctx.set_materialize_grads(False)  # no zero tensor for the indices' gradient
         ctx.save_for_backward(ind)
         ctx.shape = list(x.shape)
         return y, ind
@@ -98,6 +99,8 @@ class _MaxPool(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor, _gind: Any) -> tuple[Any, ...]:
         (ind,) = ctx.saved_tensors
+        if grad is None:  # only the (non-differentiable) indices were used
+            return None, None, None
         if not is_grad_enabled():
             return _C.max_pool2d_backward(grad, ind, ctx.shape), None, None
         return _scatter_grad(grad, ind, ctx.shape), None, None
