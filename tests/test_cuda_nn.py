@@ -1,8 +1,8 @@
-"""The CUDA CNN kernels (csrc/cuda/conv.cu, pool.cu, norm.cu) against the CPU ops on the same
-inputs: forward results and every gradient (a random upstream gradient through autograd, so the
-first-order backward kernels run), float32 and float64, odd sizes, N = 1, empty batches, strides
-/ paddings / dilations / groups including depthwise; then a small CNN trained a few steps on
-both devices. Every test needs a CUDA device and is skipped without one."""
+"""The CUDA NN kernels (csrc/cuda/conv.cu, pool.cu, norm.cu, softmax.cu, loss.cu, optim.cu)
+against the CPU ops on the same inputs: forward results and every gradient (a random upstream
+gradient through autograd, so the first-order backward kernels run), float32 and float64, odd
+sizes, N = 1, empty batches, strides / paddings / dilations / groups including depthwise; the
+optimizer steps over a few iterations; then a small CNN trained a few steps on both devices. Every test needs a CUDA device and is skipped without one."""
 
 from __future__ import annotations
 
@@ -17,6 +17,17 @@ from ember import nn
 from ember.nn import functional as F
 
 pytestmark = [pytest.mark.cuda, pytest.mark.skipif(not CUDA, reason="no CUDA device")]
+
+# The dispatch tables whose CUDA slots this file compares with the CPU; tests/test_cuda.py checks
+# that a CUDA build fills exactly the tables some file tests.
+CUDA_TABLES = {
+    "conv2d_forward_cuda_kernel", "conv2d_backward_cuda_kernel",
+    "pool2d_kernel", "pool2d_backward_kernel",
+    "batch_norm_kernel", "batch_norm_backward_kernel", "row_norm_kernel",
+    "row_norm_backward_kernel", "softmax_kernel", "softmax_backward_kernel",
+    "cross_entropy_kernel", "cross_entropy_backward_kernel",
+    "sgd_step_kernel", "adam_step_kernel", "rmsprop_step_kernel", "adagrad_step_kernel",
+}
 
 DTYPES = ["float32", "float64"]
 # CPU and CUDA sum in different orders; float32 results agree to a few ulp of the magnitudes.
@@ -85,6 +96,15 @@ def test_conv2d_many_images() -> None:
     """More images than one chunk of im2col holds (the chunking and gw accumulation)."""
     check_devices(lambda x, w: F.conv2d(x, w, padding=1), [(64, 16, 64, 64), (8, 16, 3, 3)],
                   "float32")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_conv1d_and_transpose(dtype: str) -> None:
+    check_devices(lambda x, w, b: F.conv1d(x, w, b, stride=2, padding=1, dilation=2),
+                  [(2, 3, 19), (4, 3, 3), (4,)], dtype)
+    check_devices(lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2, padding=1,
+                                                     output_padding=1, groups=2),
+                  [(2, 4, 5, 6), (4, 3, 3, 3), (6,)], dtype)
 
 
 def test_conv2d_mixed_devices_error() -> None:
@@ -205,6 +225,99 @@ def test_group_norm(shape: tuple[int, ...], groups: int, affine: bool, dtype: st
     check_devices(lambda x, w=None, b=None: F.group_norm(x, groups, w, b), shapes, dtype)
 
 
+# ---- softmax and cross-entropy -------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape,dim", [((5, 7), 1), ((3, 1029), -1), ((2, 5, 3, 4), 1),
+                                       ((4, 3), 0), ((1, 1), 1)])
+@pytest.mark.parametrize("log", [False, True])
+def test_softmax(shape: tuple[int, ...], dim: int, log: bool, dtype: str) -> None:
+    f = F.log_softmax if log else F.softmax
+    check_devices(lambda x: f(x, dim), [shape], dtype)
+
+
+def test_softmax_special_rows() -> None:
+    x = np.array([[-np.inf, -np.inf], [np.inf, 0.0], [np.nan, 1.0], [1e30, -1e30]])
+    for f in (F.softmax, F.log_softmax):
+        got = to_numpy(f(ember.tensor(x).to("cuda"), 1))
+        np.testing.assert_array_equal(got, to_numpy(f(ember.tensor(x), 1)))
+
+
+CE_CASES = [
+    dict(),
+    dict(label_smoothing=0.1),
+    dict(weight=True),
+    dict(weight=True, label_smoothing=0.2, reduction="sum"),
+    dict(reduction="none", ignore_index=2),
+    dict(probs=True),
+    dict(probs=True, weight=True, label_smoothing=0.1, reduction="none"),
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(6, 5), (2, 4, 3, 3), (3, 1029)])
+@pytest.mark.parametrize("case", CE_CASES, ids=[str(c) for c in CE_CASES])
+def test_cross_entropy(case: dict[str, Any], shape: tuple[int, ...], dtype: str) -> None:
+    c = shape[1]
+    rng = np.random.default_rng(7)
+    rows = (shape[0],) + shape[2:]
+    labels = rng.integers(0, c, size=rows)
+    weight = rng.random(c) + 0.5
+    kw = {k: v for k, v in case.items() if k not in ("weight", "probs")}
+
+    def fn(x: Any, q: Any = None) -> Any:
+        dev, dt = x.device, x.dtype
+        target = F.softmax(q, 1) if q is not None else ember.tensor(labels).to(dev)
+        w = ember.tensor(weight, dtype=dt).to(dev) if case.get("weight") else None
+        return F.cross_entropy(x, target, weight=w, **kw)
+
+    shapes = [shape, shape] if case.get("probs") else [shape]
+    check_devices(fn, shapes, dtype)
+
+
+def test_cross_entropy_bad_target_raises() -> None:
+    x = ember.zeros(2, 3).to("cuda")
+    with pytest.raises(IndexError, match="out of bounds"):
+        F.cross_entropy(x, ember.tensor([0, 3]).to("cuda"))
+
+
+# ---- fused optimizer steps -----------------------------------------------------------------
+
+OPTIMS = [
+    ("SGD", dict(lr=0.1)),
+    ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01)),
+    ("SGD", dict(lr=0.1, momentum=0.9, dampening=0.1, maximize=True)),
+    ("Adam", dict(lr=0.01)),
+    ("Adam", dict(lr=0.01, weight_decay=0.1, amsgrad=True)),
+    ("AdamW", dict(lr=0.01, weight_decay=0.1)),
+    ("RMSprop", dict(lr=0.01, momentum=0.5, centered=True, weight_decay=0.01)),
+    ("RMSprop", dict(lr=0.01)),
+    ("Adagrad", dict(lr=0.1, lr_decay=0.01, weight_decay=0.01)),
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name,kw", OPTIMS, ids=[f"{n}-{k}" for n, k in OPTIMS])
+def test_optimizer_steps(name: str, kw: dict[str, Any], dtype: str) -> None:
+    rng = np.random.default_rng(11)
+    shapes = [(3, 4), (7,), (0,), (2, 3, 5)]
+    values = [rng.standard_normal(s) for s in shapes]
+    grads = [[rng.standard_normal(s) for s in shapes] for _ in range(3)]
+    dt = getattr(ember, dtype)
+    result = {}
+    for dev in ("cpu", "cuda"):
+        params = [nn.Parameter(ember.tensor(v, dtype=dt).to(dev)) for v in values]
+        opt = getattr(ember.optim, name)(params, **kw)
+        for step in grads:
+            for p, g in zip(params, step):
+                p.grad = ember.tensor(g, dtype=dt).to(dev)
+            opt.step()
+        result[dev] = [to_numpy(p) for p in params]
+    rtol, atol = TOL[dtype]
+    for g, w in zip(result["cuda"], result["cpu"]):
+        np.testing.assert_allclose(g, w, rtol=rtol, atol=atol)
+
+
 # ---- a small CNN ---------------------------------------------------------------------------
 
 class SmallCNN(nn.Module):
@@ -225,16 +338,13 @@ def _train(device: str, steps: int = 5) -> list[np.ndarray]:
     model = SmallCNN().to(device)
     rng = np.random.default_rng(0)
     x = ember.tensor(rng.standard_normal((6, 3, 8, 8)), dtype=ember.float32).to(device)
-    t = ember.tensor(rng.standard_normal((6, 5)), dtype=ember.float32).to(device)
-    params = list(model.parameters())
+    t = ember.tensor(rng.integers(0, 5, size=6)).to(device)
+    opt = ember.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     for _ in range(steps):
-        for p in params:
-            p.grad = None
-        loss = ((model(x) - t) ** 2).mean()
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), t)
         loss.backward()
-        with ember.no_grad():  # plain SGD: the fused optimizer steps are CPU-only
-            for p in params:
-                p.sub_(p.grad * 0.1)
+        opt.step()
     state = [to_numpy(p) for p in model.parameters()]
     return state + [to_numpy(model.bn.running_mean), to_numpy(model.bn.running_var)]
 

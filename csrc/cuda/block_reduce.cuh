@@ -5,6 +5,7 @@
 #pragma once
 #include <cuda_runtime.h>
 
+#include <cmath>
 #include <cstdint>
 
 namespace ember::cuda {
@@ -16,22 +17,43 @@ __device__ __forceinline__ A warp_sum(A v) {
   return v;
 }
 
+// max that skips NaN (comparisons with NaN are false); callers let NaN reach the results
+// through the values themselves, as the CPU's row_max does.
 template <class A>
-__device__ A block_sum(A v) {
+__device__ __forceinline__ A warp_max(A v) {
+  for (int off = 16; off > 0; off >>= 1) {
+    const A o = __shfl_down_sync(0xffffffffu, v, off);
+    v = o > v ? o : v;
+  }
+  return v;
+}
+
+// kMax: the maximum (identity -inf) instead of the sum (identity 0).
+template <bool kMax, class A>
+__device__ A block_reduce(A v) {
   __shared__ A part[32];
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-  v = warp_sum(v);
+  v = kMax ? warp_max(v) : warp_sum(v);
   __syncthreads();  // an earlier call's readers of part[] are done
   if (lane == 0) part[warp] = v;
   __syncthreads();
   const int warps = (blockDim.x + 31) >> 5;
   if (warp == 0) {
-    v = lane < warps ? part[lane] : A(0);
-    v = warp_sum(v);
+    v = lane < warps ? part[lane] : (kMax ? A(-INFINITY) : A(0));
+    v = kMax ? warp_max(v) : warp_sum(v);
     if (lane == 0) part[0] = v;
   }
   __syncthreads();
   return part[0];
+}
+
+template <class A>
+__device__ A block_sum(A v) {
+  return block_reduce<false>(v);
+}
+template <class A>
+__device__ A block_max(A v) {
+  return block_reduce<true>(v);
 }
 
 // Grid-stride loop bounds as 64-bit values, so index arithmetic never wraps at 2^31.

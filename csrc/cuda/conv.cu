@@ -195,7 +195,8 @@ int current_device(const void* ptr) {
 }
 
 void zero(void* p, int64_t bytes) {
-  if (p && bytes > 0) check(cudaMemsetAsync(p, 0, static_cast<size_t>(bytes), 0), "cudaMemsetAsync");
+  if (!p || bytes <= 0) return;
+  check(cudaMemsetAsync(p, 0, static_cast<size_t>(bytes), 0), "cudaMemsetAsync");
 }
 
 struct Dims {
