@@ -2,7 +2,8 @@
 against the CPU ops on the same inputs: forward results and every gradient (a random upstream
 gradient through autograd, so the first-order backward kernels run), float32 and float64, odd
 sizes, N = 1, empty batches, strides / paddings / dilations / groups including depthwise; the
-optimizer steps over a few iterations; then a small CNN trained a few steps on both devices. Every test needs a CUDA device and is skipped without one."""
+optimizer steps over a few iterations; then a small CNN trained a few steps on both devices.
+Every test needs a CUDA device and is skipped without one."""
 
 from __future__ import annotations
 
@@ -55,7 +56,7 @@ def check_devices(fn: Callable[..., Any], shapes: Sequence[Sequence[int]], dtype
     want = _run(fn, arrays, dtype, "cpu")
     got = _run(fn, arrays, dtype, "cuda")
     rtol, atol = TOL[dtype]
-    for i, (g, w) in enumerate(zip(got, want)):
+    for i, (g, w) in enumerate(zip(got, want, strict=True)):
         what = "output" if i == 0 else f"grad of input {i - 1}"
         assert (g is None) == (w is None), what
         if w is not None:
@@ -187,9 +188,9 @@ def test_batch_norm_train(shape: tuple[int, ...], affine: bool, dtype: str) -> N
     want = _run(make("cpu"), arrays, dtype, "cpu")
     got = _run(make("cuda"), arrays, dtype, "cuda")
     rtol, atol = TOL[dtype]
-    for g, w in zip(got, want):
+    for g, w in zip(got, want, strict=True):
         np.testing.assert_allclose(g, w, rtol=rtol, atol=atol)
-    for a, b in zip(stats["cuda"], stats["cpu"]):
+    for a, b in zip(stats["cuda"], stats["cpu"], strict=True):
         np.testing.assert_allclose(to_numpy(a), to_numpy(b), rtol=rtol, atol=atol)
 
 
@@ -309,12 +310,12 @@ def test_optimizer_steps(name: str, kw: dict[str, Any], dtype: str) -> None:
         params = [nn.Parameter(ember.tensor(v, dtype=dt).to(dev)) for v in values]
         opt = getattr(ember.optim, name)(params, **kw)
         for step in grads:
-            for p, g in zip(params, step):
+            for p, g in zip(params, step, strict=True):
                 p.grad = ember.tensor(g, dtype=dt).to(dev)
             opt.step()
         result[dev] = [to_numpy(p) for p in params]
     rtol, atol = TOL[dtype]
-    for g, w in zip(result["cuda"], result["cpu"]):
+    for g, w in zip(result["cuda"], result["cpu"], strict=True):
         np.testing.assert_allclose(g, w, rtol=rtol, atol=atol)
 
 
@@ -352,5 +353,5 @@ def _train(device: str, steps: int = 5) -> list[np.ndarray]:
 def test_small_cnn_trains_like_cpu() -> None:
     want = _train("cpu")
     got = _train("cuda")
-    for g, w in zip(got, want):
+    for g, w in zip(got, want, strict=True):
         np.testing.assert_allclose(g, w, rtol=1e-3, atol=1e-4)
