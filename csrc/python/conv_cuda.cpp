@@ -5,8 +5,11 @@
 
 namespace ember {
 
-EMBER_DEFINE_KERNEL(conv2d_forward_cuda_kernel, ConvOpFn);
-EMBER_DEFINE_KERNEL(conv2d_backward_cuda_kernel, ConvOpFn);
+// CUDA-only tables, so not listed in `_C.kernels()` (whose tables all have a CPU slot): the
+// CPU computes conv2d from the im2col / GEMM tables in bind_conv.cpp. pick() on a build
+// without CUDA raises NotImplementedError.
+DispatchTable<ConvOpFn> conv2d_forward_cuda_kernel("conv2d_forward_cuda_kernel");
+DispatchTable<ConvOpFn> conv2d_backward_cuda_kernel("conv2d_backward_cuda_kernel");
 
 Tensor conv2d_cuda(const Tensor& x, const Tensor& w, const Tensor& bias, ConvOpArgs a) {
   const Tensor xin = py_bind::cast(x, a.dtype).contiguous();
