@@ -93,9 +93,18 @@ def test_conv2d(case: tuple[Any, ...], bias: bool, dtype: str) -> None:
     check_devices(fn, shapes, dtype)
 
 
-def test_conv2d_many_images() -> None:
-    """More images than one chunk of im2col holds (the chunking and gw accumulation)."""
-    check_devices(lambda x, w: F.conv2d(x, w, padding=1), [(64, 16, 64, 64), (8, 16, 3, 3)],
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("budget", ["1", "100000"])
+def test_conv2d_chunks(budget: str, dtype: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A col budget of one image (or a few) per chunk: the chunk loop, its offsets and the
+    accumulation of the weight gradient over chunks."""
+    monkeypatch.setenv("EMBER_CUDA_CONV_BUDGET", budget)
+    check_devices(lambda x, w, b: F.conv2d(x, w, b, padding=1, groups=2),
+                  [(7, 6, 9, 9), (4, 3, 3, 3), (4,)], dtype)
+
+
+def test_conv2d_large_batch() -> None:
+    check_devices(lambda x, w: F.conv2d(x, w, padding=1), [(64, 16, 32, 32), (8, 16, 3, 3)],
                   "float32")
 
 

@@ -6,8 +6,9 @@
 //   grad x    col_g = W_g^T @ gyT_g, then col2im   batched over groups
 // col2im is a gather (one thread per input element sums the col entries it fed), so it needs
 // neither atomics nor a zeroed gx. Depthwise convolutions use direct kernels, and the bias
-// gradient is a per-channel block reduction. Chunks keep col under kColBudget bytes.
+// gradient is a per-channel block reduction. Chunks keep col under col_budget() bytes.
 #include <algorithm>
+#include <cstdlib>
 #include <vector>
 
 #include "core/cuda_runtime.h"
@@ -19,7 +20,13 @@
 namespace ember::cuda {
 namespace {
 
-constexpr int64_t kColBudget = int64_t{256} << 20;
+// Bytes of col (+ the transposed output gradient) per chunk of images. EMBER_CUDA_CONV_BUDGET
+// overrides it (tests use a tiny budget to run the chunking with small tensors).
+int64_t col_budget() {
+  const char* v = std::getenv("EMBER_CUDA_CONV_BUDGET");
+  const int64_t b = v ? std::atoll(v) : 0;
+  return b > 0 ? b : int64_t{256} << 20;
+}
 
 template <class T>
 __global__ void im2col_dev(const T* x, T* col, ConvGeom g, int64_t chans, int64_t m,
@@ -211,7 +218,7 @@ Dims dims_of(const ConvOpArgs& a, size_t isz) {
   d.og = a.o / a.groups;
   d.rows = a.c * d.kk;
   const int64_t per_image = std::max<int64_t>(1, (d.rows + a.o) * d.L * static_cast<int64_t>(isz));
-  d.nb = std::max<int64_t>(1, std::min<int64_t>(a.n, kColBudget / per_image));
+  d.nb = std::max<int64_t>(1, std::min<int64_t>(a.n, col_budget() / per_image));
   return d;
 }
 
