@@ -1,8 +1,10 @@
 // The CUDA slots of pool2d_kernel / pool2d_backward_kernel (cpu/pool.h), with the CPU's window
 // and source-index formulas (cpu/pool.cpp) evaluated per output element.
-// Forward: one thread per output element. Backward: gx is zeroed, then one thread per output
-// element adds its gradient into the input positions it read (atomicAdd), so the summation
-// order, and the last bits of float results, may vary between runs.
+// Forward: one thread per output element. Average-pooling backward: one thread per input
+// element gathers the windows that hold it (deterministic). Max / nearest / bilinear backward:
+// gx is zeroed, then one thread per output element adds its gradient into the input positions
+// it read (atomicAdd), so the summation order, and the last bits of float results, may vary
+// between runs.
 #include <cmath>
 
 #include "cpu/pool.h"
@@ -133,6 +135,39 @@ __global__ void pool_forward_dev(PoolArgs a, int64_t total) {
   }
 }
 
+// Output positions along an axis whose average window may hold input position x: a superset
+// [lo, hi] (callers check membership with the window itself).
+__device__ __forceinline__ Span avg_outputs(const PoolArgs& a, bool rows, int64_t x) {
+  const int64_t in = rows ? a.ih : a.iw, out = rows ? a.oh : a.ow;
+  if (a.mode == PoolMode::AdaptiveAvg)
+    return {hi(x * out / in - 1, int64_t{0}), lo(((x + 1) * out + in - 1) / in, out - 1), 1};
+  const int64_t k = rows ? a.kh : a.kw, s = rows ? a.sh : a.sw, p = rows ? a.ph : a.pw;
+  const int64_t first = x + p - k + 1;  // window i covers [i * s - p, i * s - p + k)
+  return {first <= 0 ? 0 : (first + s - 1) / s, lo((x + p) / s, out - 1), 1};
+}
+
+// Average pooling backward as a gather: one thread per input element sums the shares of the
+// windows holding it, in the CPU's (output row, output column) order; no atomics.
+template <class A>
+__global__ void avg_backward_dev(PoolArgs a, int64_t total) {
+  const A* gy = static_cast<const A*>(a.gy);
+  A* gx = static_cast<A*>(a.gx);
+  const int64_t in = a.ih * a.iw, out = a.oh * a.ow;
+  for (int64_t t = global_thread(); t < total; t += global_stride()) {
+    const int64_t p = t / in, q = t - p * in, r = q / a.iw, c = q - r * a.iw;
+    const Span rs = avg_outputs(a, true, r), cs = avg_outputs(a, false, c);
+    A acc = A(0);
+    for (int64_t i = rs.b; i <= rs.e; ++i) {
+      for (int64_t j = cs.b; j <= cs.e; ++j) {
+        const AvgWin w = avg_window(a, i, j);
+        if (r >= w.r0 && r < w.r1 && c >= w.c0 && c < w.c1)
+          acc += gy[p * out + i * a.ow + j] * A(w.inv);
+      }
+    }
+    gx[t] = acc;
+  }
+}
+
 template <class A>
 __global__ void pool_backward_dev(PoolArgs a, int64_t total) {
   const A* gy = static_cast<const A*>(a.gy);
@@ -144,17 +179,16 @@ __global__ void pool_backward_dev(PoolArgs a, int64_t total) {
     const A v = gy[t];
     switch (a.mode) {
       case PoolMode::Max:
-      case PoolMode::AdaptiveMax:
-        atomicAdd(g + a.ind_in[t], v);
-        break;
-      case PoolMode::Avg:
-      case PoolMode::AdaptiveAvg: {
-        const AvgWin w = avg_window(a, i, j);
-        const A share = v * A(w.inv);
-        for (int64_t yy = w.r0; yy < w.r1; ++yy)
-          for (int64_t xx = w.c0; xx < w.c1; ++xx) atomicAdd(g + yy * a.iw + xx, share);
+      case PoolMode::AdaptiveMax: {
+        // The binding checks indices on the host for CPU tensors only; here a bad index is
+        // skipped rather than written outside the plane.
+        const int64_t at = a.ind_in[t];
+        if (at >= 0 && at < in) atomicAdd(g + at, v);
         break;
       }
+      case PoolMode::Avg:
+      case PoolMode::AdaptiveAvg:
+        break;  // avg_backward_dev
       case PoolMode::Nearest:
         atomicAdd(g + nearest_src(i, a.oh, a.ih, a.scale_h) * a.iw +
                       nearest_src(j, a.ow, a.iw, a.scale_w), v);
@@ -185,6 +219,14 @@ void forward_typed(const PoolArgs& a) {
 template <class A>
 void backward_typed(const PoolArgs& a) {
   use_device_of(a.gx);
+  if (a.mode == PoolMode::Avg || a.mode == PoolMode::AdaptiveAvg) {
+    const int64_t total = a.planes * a.ih * a.iw;
+    if (total <= 0) return;
+    avg_backward_dev<A><<<static_cast<unsigned>(grid_size(total, kThreads)), kThreads>>>(a,
+                                                                                       total);
+    check_launch("avg_pool2d_backward");
+    return;
+  }
   const size_t bytes = static_cast<size_t>(a.planes * a.ih * a.iw) * sizeof(A);
   if (bytes > 0) check(cudaMemsetAsync(a.gx, 0, bytes, 0), "cudaMemsetAsync");
   const int64_t total = a.planes * a.oh * a.ow;
