@@ -157,6 +157,8 @@ POOLS: list[tuple[str, tuple[int, ...], Callable[[Any], Any]]] = [
                                                              mode="bilinear",
                                                              align_corners=True)),
     ("3-d input", (3, 8, 8), lambda x: F.max_pool2d(x, 2)),
+    ("empty batch max", (0, 2, 6, 6), lambda x: F.max_pool2d(x, 2)),
+    ("empty batch avg", (0, 2, 6, 6), lambda x: F.avg_pool2d(x, 3, 1, 1)),
     ("pad constant", (2, 3, 5, 6), lambda x: F.pad(x, (1, 2, 0, 3), value=0.5)),
     ("pad reflect", (2, 3, 5, 6), lambda x: F.pad(x, (2, 1, 1, 2), mode="reflect")),
 ]
@@ -222,7 +224,7 @@ def test_batch_norm_eval(dtype: str) -> None:
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("shape,norm", [((4, 7), (7,)), ((2, 3, 33), (33,)),
+@pytest.mark.parametrize("shape,norm", [((4, 7), (7,)), ((2, 3, 33), (33,)), ((0, 7), (7,)),
                                         ((2, 3, 4, 5), (4, 5)), ((1, 1029), (1029,))])
 @pytest.mark.parametrize("affine", [True, False])
 def test_layer_norm(shape: tuple[int, ...], norm: tuple[int, ...], affine: bool,
@@ -245,7 +247,7 @@ def test_group_norm(shape: tuple[int, ...], groups: int, affine: bool, dtype: st
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape,dim", [((5, 7), 1), ((3, 1029), -1), ((2, 5, 3, 4), 1),
-                                       ((4, 3), 0), ((1, 1), 1)])
+                                       ((4, 3), 0), ((1, 1), 1), ((0, 4), 1)])
 @pytest.mark.parametrize("log", [False, True])
 def test_softmax(shape: tuple[int, ...], dim: int, log: bool, dtype: str) -> None:
     f = F.log_softmax if log else F.softmax
