@@ -186,6 +186,10 @@ void by_dtype(const char* op, const Args& a, const void* ptr, const F& f) {
 
 const unsigned kBlocksMax = 0x7fffffffu;
 
+// Threads per reduction block: long reductions (a batch-norm channel of a large batch) get
+// 1024, since there may be fewer blocks than SMs.
+unsigned threads_for(int64_t len) { return len >= 32768 ? 1024u : static_cast<unsigned>(kThreads); }
+
 unsigned blocks(int64_t n, const char* op) {
   if (n > kBlocksMax) fail<ValueError>(op, n, " rows are too many for one launch");
   return static_cast<unsigned>(n);
@@ -194,7 +198,7 @@ unsigned blocks(int64_t n, const char* op) {
 void batch_norm_forward(const BatchNormArgs& a) {
   if (a.c == 0 || a.n * a.s == 0) return;
   by_dtype("batch_norm", a, a.x, [&](auto t) {
-    bn_forward_dev<decltype(t)><<<blocks(a.c, "batch_norm"), kThreads>>>(a);
+    bn_forward_dev<decltype(t)><<<blocks(a.c, "batch_norm"), threads_for(a.n * a.s)>>>(a);
   });
   check_launch("batch_norm");
 }
@@ -202,7 +206,8 @@ void batch_norm_forward(const BatchNormArgs& a) {
 void batch_norm_backward(const BatchNormArgs& a) {
   if (a.c == 0 || a.n * a.s == 0) return;
   by_dtype("batch_norm_backward", a, a.x, [&](auto t) {
-    bn_backward_dev<decltype(t)><<<blocks(a.c, "batch_norm_backward"), kThreads>>>(a);
+    const unsigned threads = threads_for(a.n * a.s);
+    bn_backward_dev<decltype(t)><<<blocks(a.c, "batch_norm_backward"), threads>>>(a);
   });
   check_launch("batch_norm_backward");
 }
