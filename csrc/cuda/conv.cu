@@ -2,13 +2,14 @@
 // A chunk of m images is unfolded by im2col into one (C * kh * kw) x (m * L) matrix, L = oh * ow,
 // image j's columns at j * L; group gi's rows are the gi-th block of K = C/g * kh * kw rows.
 //   forward   y_j,g = W_g @ col_g[:, j]          per group, batched over the images (+ bias)
-//   grad w    gw_g += gyT_g @ col_g^T              batched over groups, gyT = gy as (O, m * L)
-//   grad x    col_g = W_g^T @ gyT_g, then col2im   batched over groups
+//   grad w    part_j,g = gy_j,g @ col_j,g^T       batched over (image, group), then summed
+//   grad x    col_g = W_g^T @ gyT_g, then col2im   batched over groups, gyT = gy as (O, m * L)
 // col2im is a gather (one thread per input element sums the col entries it fed), so it needs
 // neither atomics nor a zeroed gx. Depthwise convolutions use direct kernels, and the bias
 // gradient is a per-channel block reduction. Chunks keep col under col_budget() bytes.
 #include <algorithm>
 #include <cstdlib>
+#include <functional>
 #include <vector>
 
 #include "core/cuda_runtime.h"
@@ -210,14 +211,16 @@ struct Dims {
   int64_t L, kk, K, og, rows, nb;  // rows: C * kh * kw, the height of a chunk's col
 };
 
-Dims dims_of(const ConvOpArgs& a, size_t isz) {
+// partials: the chunk also holds one (O x K) weight-gradient partial per image.
+Dims dims_of(const ConvOpArgs& a, size_t isz, bool partials) {
   Dims d{};
   d.L = a.g.oh * a.g.ow;
   d.kk = a.g.kh * a.g.kw;
   d.K = a.g.c * d.kk;
   d.og = a.o / a.groups;
   d.rows = a.c * d.kk;
-  const int64_t per_image = std::max<int64_t>(1, (d.rows + a.o) * d.L * static_cast<int64_t>(isz));
+  const int64_t elems = (d.rows + a.o) * d.L + (partials ? a.o * d.K : 0);
+  const int64_t per_image = std::max<int64_t>(1, elems * static_cast<int64_t>(isz));
   d.nb = std::max<int64_t>(1, std::min<int64_t>(a.n, col_budget() / per_image));
   return d;
 }
@@ -261,7 +264,7 @@ void forward_typed(const ConvOpArgs& a) {
   const T* w = static_cast<const T*>(a.w);
   const T* b = static_cast<const T*>(a.bias);
   T* y = static_cast<T*>(a.y);
-  const Dims d = dims_of(a, sizeof(T));
+  const Dims d = dims_of(a, sizeof(T), false);
   if (is_depthwise(a)) {
     ConvGeom all = g;
     all.c = a.c;
@@ -295,22 +298,58 @@ void forward_typed(const ConvOpArgs& a) {
   }
 }
 
-// Per-group offsets of the backward GEMMs, batched over the groups.
-struct GroupOffsets {
+// Per-batch offsets of a GEMM batched over `count` (image, group) or group indices.
+struct Offsets {
   std::vector<int64_t> a, b, c;
-  explicit GroupOffsets(int64_t groups) : a(groups), b(groups), c(groups) {}
-  void set(GemmProblem& p, int64_t sa, int64_t sb, int64_t sc) {
-    for (size_t gi = 0; gi < a.size(); ++gi) {
-      a[gi] = static_cast<int64_t>(gi) * sa;
-      b[gi] = static_cast<int64_t>(gi) * sb;
-      c[gi] = static_cast<int64_t>(gi) * sc;
+  void set(GemmProblem& p, int64_t count, const std::function<void(int64_t, int64_t*)>& f) {
+    a.resize(count);
+    b.resize(count);
+    c.resize(count);
+    for (int64_t z = 0; z < count; ++z) {
+      int64_t abc[3];
+      f(z, abc);
+      a[z] = abc[0];
+      b[z] = abc[1];
+      c[z] = abc[2];
     }
-    p.batch = static_cast<int64_t>(a.size());
+    p.batch = count;
     p.a_offsets = a.data();
     p.b_offsets = b.data();
     p.c_offsets = c.data();
   }
 };
+
+// gw[e] = (accumulate ? gw[e] : 0) + sum over the chunk's m images of part[j * total + e].
+template <class T>
+__global__ void sum_partials_dev(const T* part, T* gw, int64_t m, bool accumulate,
+                                 int64_t total) {
+  for (int64_t e = global_thread(); e < total; e += global_stride()) {
+    T s = accumulate ? gw[e] : T(0);
+    for (int64_t j = 0; j < m; ++j) s += part[j * total + e];
+    gw[e] = s;
+  }
+}
+
+// The weight gradient of images [i0, i0 + m), whose col is unfolded: one GEMM per (image j,
+// group gi), all in one batched launch, part_j,g (og x K) = gy_j,g (og x L) @ col_j,g^T
+// (L x K), so that a large reduction over the batch still spreads over many blocks; then the
+// partials are summed per weight in image order.
+template <class T>
+void weight_grad_chunk(const ConvOpArgs& a, const Dims& d, const T* gy, const T* col, T* part,
+                       int64_t i0, int64_t m, Offsets& off) {
+  const int64_t ml = m * d.L;
+  GemmProblem p = problem(a.dtype, d.og, d.K, d.L, gy + i0 * a.o * d.L, d.L, 1, col, 1, ml,
+                          part, d.K, 0.0);
+  off.set(p, m * a.groups, [&](int64_t z, int64_t* o) {
+    const int64_t j = z / a.groups, gi = z - j * a.groups;
+    o[0] = j * a.o * d.L + gi * d.og * d.L;
+    o[1] = gi * d.K * ml + j * d.L;
+    o[2] = j * a.o * d.K + gi * d.og * d.K;
+  });
+  run_gemm(p);
+  launch("conv2d weight gradient sum", a.o * d.K, sum_partials_dev<T>, part,
+         static_cast<T*>(a.gw), m, i0 > 0);
+}
 
 template <class T>
 void backward_gemm_path(const ConvOpArgs& a, const Dims& d) {
@@ -319,29 +358,30 @@ void backward_gemm_path(const ConvOpArgs& a, const Dims& d) {
   const T* w = static_cast<const T*>(a.w);
   const T* gy = static_cast<const T*>(a.gy);
   T* gx = static_cast<T*>(a.gx);
-  T* gw = static_cast<T*>(a.gw);
   const int device = current_device(x);
-  DeviceBuffer col(d.rows * d.nb * d.L * static_cast<int64_t>(sizeof(T)), device);
-  DeviceBuffer tmp(a.o * d.nb * d.L * static_cast<int64_t>(sizeof(T)), device);
-  GroupOffsets off(a.groups);
+  const int64_t isz = sizeof(T);
+  DeviceBuffer col(d.rows * d.nb * d.L * isz, device);
+  DeviceBuffer tmp(gx ? a.o * d.nb * d.L * isz : 0, device);
+  DeviceBuffer part(a.gw ? d.nb * a.o * d.K * isz : 0, device);
+  Offsets off;
   for (int64_t i0 = 0; i0 < a.n; i0 += d.nb) {
     const int64_t m = std::min(d.nb, a.n - i0), ml = m * d.L;
-    launch("conv2d gy transpose", a.o * ml, channel_major_dev<T>, gy + i0 * a.o * d.L,
-           tmp.as<T>(), a.o, m, d.L);
-    if (gw) {
+    if (a.gw) {
       launch("conv2d im2col", d.rows * ml, im2col_dev<T>, x + i0 * a.c * g.h * g.w,
              col.as<T>(), g, a.c, m);
-      // gw_g (og x K) (+)= gyT_g (og x ml) @ col_g^T (ml x K)
-      GemmProblem p = problem(a.dtype, d.og, d.K, ml, tmp.as<T>(), ml, 1, col.as<T>(), 1, ml,
-                              gw, d.K, i0 == 0 ? 0.0 : 1.0);
-      off.set(p, d.og * ml, d.K * ml, d.og * d.K);
-      run_gemm(p);
+      weight_grad_chunk<T>(a, d, gy, col.as<T>(), part.as<T>(), i0, m, off);
     }
     if (gx) {
-      // col_g (K x ml) = W_g^T (K x og) @ gyT_g (og x ml)
+      launch("conv2d gy transpose", a.o * ml, channel_major_dev<T>, gy + i0 * a.o * d.L,
+             tmp.as<T>(), a.o, m, d.L);
+      // col_g (K x ml) = W_g^T (K x og) @ gyT_g (og x ml), batched over the groups
       GemmProblem p = problem(a.dtype, d.K, ml, d.og, w, 1, d.K, tmp.as<T>(), ml, 1,
                               col.as<T>(), ml, 0.0);
-      off.set(p, d.og * d.K, d.og * ml, d.K * ml);
+      off.set(p, a.groups, [&](int64_t gi, int64_t* o) {
+        o[0] = gi * d.og * d.K;
+        o[1] = gi * d.og * ml;
+        o[2] = gi * d.K * ml;
+      });
       run_gemm(p);
       launch("conv2d col2im", m * a.c * g.h * g.w, col2im_dev<T>, col.as<T>(),
              gx + i0 * a.c * g.h * g.w, g, a.c, m);
@@ -352,7 +392,7 @@ void backward_gemm_path(const ConvOpArgs& a, const Dims& d) {
 template <class T>
 void backward_typed(const ConvOpArgs& a) {
   const ConvGeom& g = a.g;
-  const Dims d = dims_of(a, sizeof(T));
+  const Dims d = dims_of(a, sizeof(T), a.gw != nullptr);
   const int64_t isz = sizeof(T);
   use_device_of(a.x);
   if (a.gb && a.o > 0) {  // n * L == 0 sums nothing: zeros
