@@ -11,6 +11,7 @@ import pytest
 from conftest import CUDA, assert_close
 from ember import _C
 from ember.tensor import _c, _wrap
+from test_cuda_nn import CUDA_TABLES as NN_TABLES  # tested there
 
 ALL_DTYPES = ["bool", "int32", "int64", "float16", "bfloat16", "float32", "float64"]
 NUMERIC = ["int32", "int64", "float16", "bfloat16", "float32", "float64"]
@@ -83,7 +84,7 @@ WHERE_TABLE = "where_kernel"
 
 # gemm_kernel is tested against NumPy in test_cuda_gemm.py.
 CUDA_TABLES = {"copy_kernel", WHERE_TABLE, "gemm_kernel"} | {
-    e[2] for e in (*BINARY, *UNARY, *REDUCE)} | {t for _, t in SCAN}
+    e[2] for e in (*BINARY, *UNARY, *REDUCE)} | {t for _, t in SCAN} | NN_TABLES
 
 gpu = pytest.mark.skipif(not CUDA, reason="no CUDA device")
 

@@ -19,6 +19,7 @@
 #include "core/parallel.h"
 #include "cpu/conv.h"
 #include "cpu/gemm/gemm.h"
+#include "cuda/conv_op.h"
 #include "python/ops_common.h"
 
 namespace ember {
@@ -52,9 +53,9 @@ Conv make_conv(const Tensor& x, const Tensor& w, const std::vector<int64_t>& str
   if (!is_floating(x.dtype()) || !is_floating(w.dtype()))
     fail<TypeError>(kOp, "expected floating point input and weight, got input ", describe(x),
                     " and weight ", describe(w));
-  if (x.device() != w.device() || !x.device().is_cpu())
-    fail<ValueError>(kOp, "expected input and weight on the CPU, got ", x.device().str(),
-                     " and ", w.device().str());
+  if (x.device() != w.device())
+    fail<ValueError>(kOp, "expected input and weight on the same device, got ",
+                     x.device().str(), " and ", w.device().str());
   if (stride.size() != 2 || pad.size() != 4 || dil.size() != 2)
     fail<ValueError>(kOp, "expected 2 strides, 4 paddings and 2 dilations");
   if (stride[0] <= 0 || stride[1] <= 0 || dil[0] <= 0 || dil[1] <= 0)
@@ -246,8 +247,44 @@ void forward_chunk(const Conv& cv, const char* xp, const char* wp, const char* b
   }
 }
 
+// ---- CUDA tensors: whole-op kernels (cuda/conv.cu through python/conv_cuda.cpp) ----------
+
+ConvOpArgs op_args(const Conv& cv) {
+  ConvOpArgs a{};
+  a.n = cv.n, a.c = cv.c, a.o = cv.o, a.groups = cv.groups, a.g = cv.g, a.dtype = cv.cd;
+  return a;
+}
+
+Tensor forward_cuda(const Tensor& x, const Tensor& w, const std::optional<Tensor>& bias,
+                    const Conv& cv) {
+  if (bias && (bias->ndim() != 1 || bias->shape()[0] != cv.o ||
+               !is_floating(bias->dtype()) || bias->device() != x.device()))
+    fail<ValueError>(kOp, "expected a floating bias of shape (", cv.o, ") on ",
+                     x.device().str(), ", got ", describe(*bias), " on ", bias->device().str());
+  Tensor y = conv2d_cuda(x, w, bias ? *bias : Tensor(), op_args(cv));
+  return cast(y, promote_types(x.dtype(), w.dtype()));
+}
+
+py::tuple backward_cuda(const Tensor& grad, const Tensor& x, const Tensor& w, const Conv& cv,
+                        bool need_x, bool need_w, bool need_b) {
+  const Shape ys{cv.n, cv.o, cv.g.oh, cv.g.ow};
+  if (grad.shape() != ys || !is_floating(grad.dtype()) || grad.device() != x.device())
+    fail<ValueError>(kOp, "grad_output ", describe(grad), " on ", grad.device().str(),
+                     " does not match the output shape ", shape_str(ys), " on ",
+                     x.device().str());
+  const auto r = conv2d_backward_cuda(grad, x, w, op_args(cv), need_x, need_w, need_b);
+  const DType res = promote_types(x.dtype(), w.dtype());
+  auto out = [&](const Tensor& t) -> py::object {
+    return t.defined() ? py::cast(cast(t, res)) : py::none();
+  };
+  return py::make_tuple(out(r[0]), out(r[1]), out(r[2]));
+}
+
+// ---- CPU ---------------------------------------------------------------------------------
+
 Tensor forward_impl(const Tensor& x, const Tensor& w, const std::optional<Tensor>& bias,
                     const Conv& cv) {
+  if (x.device().is_cuda()) return forward_cuda(x, w, bias, cv);
   const DType res = promote_types(x.dtype(), w.dtype());
   const Tensor xin = cast(x, cv.cd).contiguous(), win = cast(w, cv.cd).contiguous();
   Tensor bin;
@@ -363,6 +400,7 @@ void backward_chunk(const Conv& cv, char* gyp, const char* xp, const char* wp, c
 
 py::tuple backward_impl(const Tensor& grad, const Tensor& x, const Tensor& w, const Conv& cv,
                         bool need_x, bool need_w, bool need_b) {
+  if (x.device().is_cuda()) return backward_cuda(grad, x, w, cv, need_x, need_w, need_b);
   const Shape ys{cv.n, cv.o, cv.g.oh, cv.g.ow};
   if (grad.shape() != ys || !is_floating(grad.dtype()))
     fail<ValueError>(kOp, "grad_output ", describe(grad), " does not match the output shape ",

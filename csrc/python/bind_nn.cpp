@@ -176,7 +176,14 @@ CeInputs prepare(const Tensor& input, const Tensor& target, const py::object& we
                        " does not match the input of shape ", shape_str(input.shape()),
                        ": class-index targets need shape ", shape_str(in.rows_shape));
     in.target = cast(target, DType::Int64).contiguous();
-    if (in.target.device().is_cpu()) in.denom = check_targets(in, ignore_index, input);
+    if (in.target.device().is_cpu()) {
+      in.denom = check_targets(in, ignore_index, input);
+    } else {  // checked on the host: a bad index must raise, not fault on the device
+      CeInputs host = in;
+      host.target = in.target.to(Device{});
+      if (in.weight.defined()) host.weight = in.weight.to(Device{});
+      in.denom = check_targets(host, ignore_index, input);
+    }
   } else {
     fail<TypeError>(op, "target must hold class indices (int64 or int32) or probabilities ",
                     "(floating point), got ", describe(target));
@@ -223,7 +230,7 @@ Tensor cross_entropy_op(const Tensor& input, const Tensor& target, const py::obj
   a.loss = loss.data_ptr();
   if (in.rows > 0) run_kernel(cross_entropy_kernel, a, in.x.numel(), input.device());
   if (red == Reduction::None) return cast(loss, in.res);
-  double s = total(loss);
+  double s = total(loss.to(Device{}));
   // 0 / 0 gives NaN: a mean over nothing, or over targets that are all ignored.
   if (red == Reduction::Mean) s = in.denom == 0 ? NAN : s / in.denom;
   return scalar_tensor(py::float_(s), in.res, input.device());
@@ -243,7 +250,9 @@ Tensor cross_entropy_backward_op(const Tensor& grad_output, const Tensor& input,
     fail<ValueError>(op, "grad_output of shape ", shape_str(grad_output.shape()),
                      " does not match the loss of shape ", shape_str(want), " (reduction '",
                      reduction, "')");
-  Tensor g = cast(grad_output.to(Device{}), DType::Float64).contiguous();
+  // Per-row grads on the input's device (the kernel reads them); a reduced grad on the host.
+  Tensor g = cast(red == Reduction::None ? grad_output : grad_output.to(Device{}),
+                  DType::Float64).contiguous();
   CrossEntropyArgs a = ce_args(in, ignore_index, smoothing);
   if (red == Reduction::None) {
     a.grad_out = reinterpret_cast<const double*>(g.data_ptr());

@@ -28,13 +28,6 @@ void check_floating(const char* op, const char* what, const Tensor& t) {
     fail<TypeError>(op, "expected a floating point ", what, ", got ", describe(t));
 }
 
-// The bindings fill statistics and scratch through host pointers: CPU tensors only until
-// CUDA kernels exist (a clear error instead of a host write into device memory).
-void check_cpu(const char* op, const Tensor& x) {
-  if (x.device().is_cuda())
-    fail<NotImplementedError>(op, "no CUDA kernel yet: got an input on ", x.device().str());
-}
-
 // An optional per-channel operand: undefined for None, else checked to hold `n` values and
 // returned contiguous in the compute dtype `cd`.
 Tensor per_channel(const char* op, const char* what, const py::object& obj, int64_t n,
@@ -55,15 +48,17 @@ Tensor per_channel(const char* op, const char* what, const py::object& obj, int6
 const void* ptr_or_null(const Tensor& t) { return t.defined() ? t.data_ptr() : nullptr; }
 void* mut_or_null(const Tensor& t) { return t.defined() ? t.data_ptr() : nullptr; }
 
+// Filled on the host, then moved: the row-norm backward's scratch stays on the host too, since
+// the CUDA kernels do not use it.
 Tensor filled(const Shape& shape, DType cd, double v, Device device) {
-  Tensor t = Tensor::empty(shape, cd, device);
+  Tensor t = Tensor::empty(shape, cd, Device{});
   const int64_t n = t.numel();
   if (cd == DType::Float64) {
     std::fill_n(reinterpret_cast<double*>(t.data_ptr()), n, v);
   } else {
     std::fill_n(reinterpret_cast<float*>(t.data_ptr()), n, static_cast<float>(v));
   }
-  return t;
+  return t.to(device);
 }
 
 py::object grad_or_none(bool need, const Tensor& t, DType res) {
@@ -81,7 +76,6 @@ BnLayout bn_layout(const char* op, const Tensor& x) {
     fail<ValueError>(op, "expected an input of shape (N, C) or (N, C, *), got ",
                      describe(x));
   check_floating(op, "input", x);
-  check_cpu(op, x);
   BnLayout l{x.shape()[0], x.shape()[1], 1};
   for (int64_t d = 2; d < x.ndim(); ++d) l.s *= x.shape()[d];
   return l;
@@ -179,7 +173,6 @@ struct RowLayout {
 RowLayout ln_layout(const Tensor& x, int64_t k) {
   const char* op = "layer_norm";
   check_floating(op, "input", x);
-  check_cpu(op, x);
   int64_t tail = 1, d = x.ndim();
   while (d > 0 && tail < k) tail *= x.shape()[--d];
   if (k <= 0 || tail != k)
@@ -192,7 +185,6 @@ RowLayout ln_layout(const Tensor& x, int64_t k) {
 RowLayout gn_layout(const Tensor& x, int64_t groups) {
   const char* op = "group_norm";
   check_floating(op, "input", x);
-  check_cpu(op, x);
   if (x.ndim() < 2)
     fail<ValueError>(op, "expected an input of shape (N, C, *), got ", describe(x));
   const int64_t n = x.shape()[0], c = x.shape()[1];

@@ -60,7 +60,7 @@ std::vector<Tensor> tensor_list(const char* op, const char* role, py::handle lis
 }
 
 // Checks every role against params: same length, and per index the same shape, the common
-// dtype (float32 or float64), contiguous, on the CPU, and no two roles sharing memory.
+// dtype (float32 or float64), contiguous, on one device, and no two roles sharing memory.
 void check_item(const char* op, const Gathered& g, const std::vector<RoleSpec>& roles,
                 size_t r, size_t i) {
   const Tensor& p = g.tensors[0][i];
@@ -73,9 +73,9 @@ void check_item(const char* op, const Gathered& g, const std::vector<RoleSpec>& 
   if (r > 0 && t.shape() != p.shape())
     fail<ValueError>(op, name, "[", i, "] has shape ", shape_str(t.shape()), " but ",
                      roles[0].name, "[", i, "] has shape ", shape_str(p.shape()));
-  if (!t.device().is_cpu())
-    fail<NotImplementedError>(op, name, "[", i, "] is on ", t.device().str(),
-                              "; only CPU tensors are supported");
+  if (t.device() != g.tensors[0][0].device())
+    fail<ValueError>(op, name, "[", i, "] is on ", t.device().str(), " but ", roles[0].name,
+                     "[0] is on ", g.tensors[0][0].device().str(), " (one call, one device)");
   if (!t.is_contiguous())
     fail<ValueError>(op, name, "[", i, "] of shape ", shape_str(t.shape()),
                      " is not contiguous");
@@ -127,7 +127,7 @@ void require(const char* op, const RoleSpec& role, bool needed, const char* why)
 template <class Fn, class Args>
 void run(const DispatchTable<Fn>& table, const Gathered& g, const Args& args) {
   if (g.starts.back() > 0) {
-    Fn fn = table.pick(Device{});
+    Fn fn = table.pick(g.tensors[0][0].device());
     py::gil_scoped_release no_gil;
     fn(args);
   }

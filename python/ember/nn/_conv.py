@@ -26,7 +26,7 @@ Geom = tuple[list[int], list[int], list[int], int]
 
 def _blank(shape: Sequence[int], like: Tensor) -> Tensor:
     # Only its shape is read: the kernels take the geometry from it.
-    return empty(*shape, dtype=like.dtype)
+    return empty(*shape, dtype=like.dtype, device=like.device)
 
 
 class _Conv(Function):

@@ -419,6 +419,9 @@ def _pad_part(x: Tensor, d: int, k: int, mode: str, value: float, left: bool) ->
         return edge.expand(tuple(shape))
     if mode == "circular":
         return x.narrow(d, n - k, k) if left else x.narrow(d, 0, k)
+    if x.is_cuda:  # no CUDA gather kernel: one single-row view per padded row instead
+        rows = range(k, 0, -1) if left else range(n - 2, n - 2 - k, -1)
+        return cat([x.narrow(d, i, 1) for i in rows], d)
     idx = arange(k, 0, -1) if left else arange(n - 2, n - 2 - k, -1)
     return x.index_select(d, idx.to(int64))
 
