@@ -7,8 +7,10 @@
 // The 2-d transforms are two 1-d passes written out (a multiplication by a zero of the
 // matrices cannot be folded away in IEEE arithmetic). Every pass works on 16 tiles at once, so
 // each line of a pass is one vector operation; only gathering patches from the image and
-// scattering tiles back into it are scalar.
+// scattering tiles back into it are scalar. V and M have their 36 matrices `astride` floats
+// apart: a multiple of 4 KiB would put the 36 rows of one pass into one L1 set.
 #include <algorithm>
+#include <cstring>
 
 #include "cpu/winograd.h"
 
@@ -17,31 +19,41 @@ namespace {
 
 constexpr int V = static_cast<int>(kWinoLanes);
 
+// 16 floats as one value (GCC/Clang vector extension): one AVX-512 register, two AVX2 ones,
+// four SSE ones; the compiler does not vectorise the strided passes below by itself.
+// Its functions are internal and inlined, so the ABI note GCC gives for the narrower builds
+// (-Wpsabi: how a 64-byte vector would be passed) does not apply.
+#pragma GCC diagnostic ignored "-Wpsabi"
+typedef float vf __attribute__((vector_size(4 * V)));
+
+inline vf load(const float* p) {
+  vf v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void store(float* p, vf v) { std::memcpy(p, &v, sizeof v); }
+
 // B^T along one axis: six rows s[k * ss] of 16 lanes to six rows d[k * ds].
-inline void input_1d(const float* __restrict s, int64_t ss, float* __restrict d, int64_t ds) {
-  for (int l = 0; l < V; ++l) {
-    const float d0 = s[l], d1 = s[ss + l], d2 = s[2 * ss + l], d3 = s[3 * ss + l],
-                d4 = s[4 * ss + l], d5 = s[5 * ss + l];
-    d[l] = 4.f * d0 - 5.f * d2 + d4;
-    d[ds + l] = (d3 + d4) - 4.f * (d1 + d2);
-    d[2 * ds + l] = (d4 - d3) + 4.f * (d1 - d2);
-    d[3 * ds + l] = (d4 - d2) + 2.f * (d3 - d1);
-    d[4 * ds + l] = (d4 - d2) - 2.f * (d3 - d1);
-    d[5 * ds + l] = 4.f * d1 - 5.f * d3 + d5;
-  }
+inline void input_1d(const float* s, int64_t ss, float* d, int64_t ds) {
+  const vf d0 = load(s), d1 = load(s + ss), d2 = load(s + 2 * ss), d3 = load(s + 3 * ss),
+           d4 = load(s + 4 * ss), d5 = load(s + 5 * ss);
+  store(d, 4.f * d0 - 5.f * d2 + d4);
+  store(d + ds, (d3 + d4) - 4.f * (d1 + d2));
+  store(d + 2 * ds, (d4 - d3) + 4.f * (d1 - d2));
+  store(d + 3 * ds, (d4 - d2) + 2.f * (d3 - d1));
+  store(d + 4 * ds, (d4 - d2) - 2.f * (d3 - d1));
+  store(d + 5 * ds, 4.f * d1 - 5.f * d3 + d5);
 }
 
 // A^T along one axis: six rows to four.
-inline void output_1d(const float* __restrict s, int64_t ss, float* __restrict d, int64_t ds) {
-  for (int l = 0; l < V; ++l) {
-    const float m0 = s[l], m1 = s[ss + l], m2 = s[2 * ss + l], m3 = s[3 * ss + l],
-                m4 = s[4 * ss + l], m5 = s[5 * ss + l];
-    const float a = m1 + m2, b = m1 - m2, c = m3 + m4, e = m3 - m4;
-    d[l] = m0 + a + c;
-    d[ds + l] = b + 2.f * e;
-    d[2 * ds + l] = a + 4.f * c;
-    d[3 * ds + l] = b + 8.f * e + m5;
-  }
+inline void output_1d(const float* s, int64_t ss, float* d, int64_t ds) {
+  const vf m0 = load(s), m1 = load(s + ss), m2 = load(s + 2 * ss), m3 = load(s + 3 * ss),
+           m4 = load(s + 4 * ss), m5 = load(s + 5 * ss);
+  const vf a = m1 + m2, b = m1 - m2, c = m3 + m4, e = m3 - m4;
+  store(d, m0 + a + c);
+  store(d + ds, b + 2.f * e);
+  store(d + 2 * ds, a + 4.f * c);
+  store(d + 3 * ds, b + 8.f * e + m5);
 }
 
 // G along one axis, in double (the filter transform is cheap and its rounding is then once).
@@ -128,7 +140,7 @@ void input_transform(const WinoInputArgs& a) {
       gather(g, a.x, c, s, d);
       for (int j = 0; j < 6; ++j) input_1d(&d[0][j][0], 6 * V, &t[0][j][0], 6 * V);
       float* out = a.v + c * a.ld + j0;
-      for (int i = 0; i < 6; ++i) input_1d(&t[i][0][0], V, out + i * 6 * g.c * a.ld, g.c * a.ld);
+      for (int i = 0; i < 6; ++i) input_1d(&t[i][0][0], V, out + i * 6 * a.astride, a.astride);
     }
   }
 }
@@ -141,7 +153,7 @@ void output_transform(const WinoOutputArgs& a) {
     const Lanes s = tile_lanes(g, a.t0 + j0, std::min<int64_t>(V, a.nt - j0));
     for (int64_t o = 0; o < g.o; ++o) {
       const float* m = a.m + o * a.ld + j0;
-      const int64_t row = g.o * a.ld;  // between consecutive transform points
+      const int64_t row = a.astride;  // between consecutive transform points
       for (int j = 0; j < 6; ++j) output_1d(m + j * row, 6 * row, &t[0][j][0], 6 * V);
       for (int i = 0; i < 4; ++i) output_1d(&t[i][0][0], V, &r[i][0][0], V);
       const float b = a.bias ? a.bias[o] : 0.f;

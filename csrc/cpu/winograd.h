@@ -34,24 +34,25 @@ struct WinoWeightArgs {
 using WinoWeightFn = void (*)(const WinoWeightArgs&);
 extern DispatchTable<WinoWeightFn> winograd_weight_kernel;
 
-// V (36, c, ld) = B^T d B for tiles [t0, t0 + nt) of the (n, th, tw) tile order; columns up to
-// the next multiple of 16 are written too (zero tiles), so ld >= round_up(nt, 16).
+// V (36, c, ld), its matrices astride apart, = B^T d B for tiles [t0, t0 + nt) of the
+// (n, th, tw) tile order; columns up to the next multiple of 16 are written too (zero tiles),
+// so ld >= round_up(nt, 16).
 struct WinoInputArgs {
   WinoGeom g;
   const float* x;  // (n, c, h, w)
   int64_t t0, nt;
   float* v;
-  int64_t ld;
+  int64_t ld, astride;
 };
 using WinoInputFn = void (*)(const WinoInputArgs&);
 extern DispatchTable<WinoInputFn> winograd_input_kernel;
 
-// y tiles [t0, t0 + nt) = A^T M A (+ bias), from M (36, o, ld); the parts of tiles beyond the
-// output's edge are dropped.
+// y tiles [t0, t0 + nt) = A^T M A (+ bias), from M (36, o, ld) (matrices astride apart); the
+// parts of tiles beyond the output's edge are dropped.
 struct WinoOutputArgs {
   WinoGeom g;
   const float* m;
-  int64_t ld;
+  int64_t ld, astride;
   int64_t t0, nt;
   const float* bias;  // (o) or null
   float* y;           // (n, o, oh, ow)

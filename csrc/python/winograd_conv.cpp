@@ -5,6 +5,7 @@
 // direct convolution of its outputs (4x fewer), plus about 200 * (C + O) * T of transforms.
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <new>
 
 #include "core/allocator.h"
@@ -39,7 +40,8 @@ int64_t round_up(int64_t a, int64_t b) { return (a + b - 1) / b * b; }
 int64_t block_tiles(const WinoGeom& g, int64_t tiles, int threads) {
   const int64_t l2 = std::max<int64_t>(cpu_cache_sizes().l2, 256 << 10);
   const int64_t per_tile = kWinoAlpha * (g.c + g.o) * static_cast<int64_t>(sizeof(float));
-  const int64_t cap = std::clamp<int64_t>(l2 / 2 / per_tile / 32 * 32, 32, 512);
+  int64_t cap = std::clamp<int64_t>(l2 / 2 / per_tile / 32 * 32, 32, 512);
+  if (const char* e = std::getenv("WINO_T")) cap = std::atoll(e);
   int64_t blocks = (tiles + cap - 1) / cap;
   if (tiles >= 32 * threads) blocks = round_up(blocks, threads);
   return round_up((tiles + blocks - 1) / blocks, kWinoLanes);
@@ -88,13 +90,15 @@ void winograd_conv2d(const WinoGeom& g, const float* x, const float* w, bool fli
   const int64_t tb = block_tiles(g, tiles, threads);
   const int64_t blocks = (tiles + tb - 1) / tb;
   const int64_t chunks = std::min<int64_t>(threads, blocks);
-  const int64_t per_chunk = kWinoAlpha * (g.c + g.o) * tb;  // floats of V and M
+  // V and M of a chunk, each matrix one cache line further than a multiple of 4 KiB would be
+  const int64_t vs = round_up(g.c * tb, 1024) + 16, ms = round_up(g.o * tb, 1024) + 16;
+  const int64_t per_chunk = kWinoAlpha * (vs + ms);
   Scratch buf(sizeof(float) * per_chunk * chunks);
   BlockGemm offs;
   for (int64_t k = 0; k < kWinoAlpha; ++k) {
     offs.a_off[k] = k * g.o * g.c;
-    offs.b_off[k] = k * g.c * tb;
-    offs.c_off[k] = k * g.o * tb;
+    offs.b_off[k] = k * vs;
+    offs.c_off[k] = k * ms;
   }
   WinoInputFn input = winograd_input_kernel.pick(dev);
   WinoOutputFn output = winograd_output_kernel.pick(dev);
@@ -103,17 +107,17 @@ void winograd_conv2d(const WinoGeom& g, const float* x, const float* w, bool fli
   parallel_for(0, chunks, 1, [&](int64_t cb, int64_t ce) {
     for (int64_t ch = cb; ch < ce; ++ch) {
       float* v = buf.p + ch * per_chunk;
-      float* m = v + kWinoAlpha * g.c * tb;
+      float* m = v + kWinoAlpha * vs;
       for (int64_t bi = blocks * ch / chunks; bi < blocks * (ch + 1) / chunks; ++bi) {
         const int64_t t0 = bi * tb, nt = std::min(tb, tiles - t0);
-        input(WinoInputArgs{g, x, t0, nt, v, tb});
+        input(WinoInputArgs{g, x, t0, nt, v, tb, vs});
         try {
           block_gemm(g, offs, u.p, v, m, tb, nt, dev);
         } catch (...) {
           failed = true;
           return;
         }
-        output(WinoOutputArgs{g, m, tb, t0, nt, bias, y});
+        output(WinoOutputArgs{g, m, tb, ms, t0, nt, bias, y});
       }
     }
   });
