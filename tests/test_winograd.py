@@ -32,6 +32,9 @@ SHAPES = [
     (2, 1, 16, 13, 13, (0, 2, 1, 0)),
     (1, 4, 4, 6, 6, (3, 0, 1, 3)),  # padding > 2: the input gradient crops instead of pads
     (1, 64, 17, 56, 56, (1, 1, 1, 1)),  # the ResNet stage (fewer output channels, N 1)
+    # At least 8 tiles wide: AVX-512 goes in runs of 16 tiles along a row (here 16 + 2, 11).
+    (2, 5, 16, 9, 70, (1, 0, 2, 1)),
+    (1, 3, 4, 6, 40, (0, 3, 3, 0)),
 ]
 
 

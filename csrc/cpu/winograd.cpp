@@ -12,6 +12,10 @@
 #include <algorithm>
 #include <cstring>
 
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
 #include "cpu/winograd.h"
 
 namespace ember::cpu {
@@ -33,16 +37,20 @@ inline vf load(const float* p) {
 }
 inline void store(float* p, vf v) { std::memcpy(p, &v, sizeof v); }
 
-// B^T along one axis: six rows s[k * ss] of 16 lanes to six rows d[k * ds].
-inline void input_1d(const float* s, int64_t ss, float* d, int64_t ds) {
-  const vf d0 = load(s), d1 = load(s + ss), d2 = load(s + 2 * ss), d3 = load(s + 3 * ss),
-           d4 = load(s + 4 * ss), d5 = load(s + 5 * ss);
+// B^T along one axis: six rows of 16 lanes to six rows d[k * ds].
+inline void input_vec(vf d0, vf d1, vf d2, vf d3, vf d4, vf d5, float* d, int64_t ds) {
   store(d, 4.f * d0 - 5.f * d2 + d4);
   store(d + ds, (d3 + d4) - 4.f * (d1 + d2));
   store(d + 2 * ds, (d4 - d3) + 4.f * (d1 - d2));
   store(d + 3 * ds, (d4 - d2) + 2.f * (d3 - d1));
   store(d + 4 * ds, (d4 - d2) - 2.f * (d3 - d1));
   store(d + 5 * ds, 4.f * d1 - 5.f * d3 + d5);
+}
+
+// The same from rows s[k * ss].
+inline void input_1d(const float* s, int64_t ss, float* d, int64_t ds) {
+  input_vec(load(s), load(s + ss), load(s + 2 * ss), load(s + 3 * ss), load(s + 4 * ss),
+            load(s + 5 * ss), d, ds);
 }
 
 // A^T along one axis: six rows to four.
@@ -130,7 +138,7 @@ void gather(const WinoGeom& g, const float* x, int64_t c, const Lanes& s, float 
   }
 }
 
-void input_transform(const WinoInputArgs& a) {
+void input_lanes(const WinoInputArgs& a) {
   const WinoGeom& g = a.g;
   alignas(64) float d[6][6][V];
   alignas(64) float t[6][6][V];
@@ -145,7 +153,7 @@ void input_transform(const WinoInputArgs& a) {
   }
 }
 
-void output_transform(const WinoOutputArgs& a) {
+void output_lanes(const WinoOutputArgs& a) {
   const WinoGeom& g = a.g;
   alignas(64) float t[4][6][V];
   alignas(64) float r[4][4][V];
@@ -166,6 +174,134 @@ void output_transform(const WinoOutputArgs& a) {
       }
     }
   }
+}
+
+#if defined(__AVX512F__)
+// Images at least 8 tiles wide go a run of up to 16 tiles of one tile row at a time: each
+// input row of the run is 5 masked loads (the mask is the image's edge and padding) and 14
+// shuffles into the 6 columns of the 16 patches, and each output row 8 shuffles and 4 masked
+// stores, in place of a scalar gather and scatter per tile. A run's V / M columns are
+// consecutive; the lanes past its end hold junk that the next run overwrites, so ld must
+// leave 16 spare columns.
+struct Run {
+  int64_t img, y, x, count;  // first tile's image, and its output row and column
+};
+
+template <class F>
+void for_runs(const WinoGeom& g, int64_t t0, int64_t nt, const F& f) {
+  const int64_t per_image = g.th * g.tw;
+  for (int64_t j = 0; j < nt;) {
+    const int64_t t = t0 + j, r = t % per_image, tx = r % g.tw;
+    const Run run{t / per_image, r / g.tw * 4, tx * 4, std::min({int64_t{V}, g.tw - tx, nt - j})};
+    f(run, j);
+    j += run.count;
+  }
+}
+
+// Lanes where x + e, e in [0, 16), lies in [lo, hi).
+inline __mmask16 span_mask(int64_t x, int64_t lo, int64_t hi) {
+  const int64_t a = std::clamp<int64_t>(lo - x, 0, V), b = std::clamp<int64_t>(hi - x, 0, V);
+  return static_cast<__mmask16>(((1u << b) - 1) & ~((1u << a) - 1));
+}
+
+// Lanes J, J + 4, ... of the 64 floats a|b|c|d.
+template <int J>
+inline vf every4(vf a, vf b, vf c, vf d) {
+  const vf ab = __builtin_shufflevector(a, b, J, J + 4, J + 8, J + 12, J + 16, J + 20, J + 24,
+                                        J + 28, 0, 0, 0, 0, 0, 0, 0, 0);
+  const vf cd = __builtin_shufflevector(c, d, J, J + 4, J + 8, J + 12, J + 16, J + 20, J + 24,
+                                        J + 28, 0, 0, 0, 0, 0, 0, 0, 0);
+  return __builtin_shufflevector(ab, cd, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
+}
+
+void input_rows(const WinoInputArgs& a) {
+  const WinoGeom& g = a.g;
+  alignas(64) float t[6][6][V];
+  for_runs(g, a.t0, a.nt, [&](const Run& run, int64_t j) {
+    const int64_t x0 = run.x - g.pl, y0 = run.y - g.pt;
+    __mmask16 mask[5];
+    for (int q = 0; q < 5; ++q) mask[q] = span_mask(x0 + 16 * q, 0, g.w);
+    for (int64_t c = 0; c < g.c; ++c) {
+      const float* plane = a.x + (run.img * g.c + c) * g.h * g.w;
+      for (int i = 0; i < 6; ++i) {
+        const bool inside = y0 + i >= 0 && y0 + i < g.h;
+        const float* row = plane + (inside ? (y0 + i) * g.w + x0 : 0);
+        vf r[5];
+        for (int q = 0; q < 5; ++q)
+          r[q] = (vf)_mm512_maskz_loadu_ps(inside ? mask[q] : 0, row + 16 * q);
+        const vf p0 = every4<0>(r[0], r[1], r[2], r[3]), p1 = every4<1>(r[0], r[1], r[2], r[3]);
+        input_vec(p0, p1, every4<2>(r[0], r[1], r[2], r[3]), every4<3>(r[0], r[1], r[2], r[3]),
+                  __builtin_shufflevector(p0, r[4], 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
+                                          14, 15, 16),
+                  __builtin_shufflevector(p1, r[4], 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
+                                          14, 15, 17),
+                  &t[i][0][0], V);
+      }
+      float* out = a.v + c * a.ld + j;
+      for (int k = 0; k < 6; ++k) input_1d(&t[0][k][0], 6 * V, out + k * a.astride, 6 * a.astride);
+    }
+  });
+}
+
+// Row i of the 16 tiles' outputs r[i][0..3] interleaved into 64 consecutive floats.
+inline void interleave4(vf r0, vf r1, vf r2, vf r3, vf out[4]) {
+  const vf lo01 = __builtin_shufflevector(r0, r1, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6,
+                                          22, 7, 23);
+  const vf hi01 = __builtin_shufflevector(r0, r1, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29,
+                                          14, 30, 15, 31);
+  const vf lo23 = __builtin_shufflevector(r2, r3, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6,
+                                          22, 7, 23);
+  const vf hi23 = __builtin_shufflevector(r2, r3, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29,
+                                          14, 30, 15, 31);
+  out[0] = __builtin_shufflevector(lo01, lo23, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7,
+                                   22, 23);
+  out[1] = __builtin_shufflevector(lo01, lo23, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14,
+                                   15, 30, 31);
+  out[2] = __builtin_shufflevector(hi01, hi23, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7,
+                                   22, 23);
+  out[3] = __builtin_shufflevector(hi01, hi23, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14,
+                                   15, 30, 31);
+}
+
+void output_rows(const WinoOutputArgs& a) {
+  const WinoGeom& g = a.g;
+  alignas(64) float t[4][6][V];
+  alignas(64) float r[4][4][V];
+  for_runs(g, a.t0, a.nt, [&](const Run& run, int64_t j) {
+    __mmask16 mask[4];
+    for (int q = 0; q < 4; ++q)
+      mask[q] = span_mask(run.x + 16 * q, 0, std::min(g.ow, run.x + 4 * run.count));
+    const int64_t rows = std::min<int64_t>(4, g.oh - run.y);
+    for (int64_t o = 0; o < g.o; ++o) {
+      const float* m = a.m + o * a.ld + j;
+      for (int k = 0; k < 6; ++k) output_1d(m + k * a.astride, 6 * a.astride, &t[0][k][0], 6 * V);
+      for (int i = 0; i < 4; ++i) output_1d(&t[i][0][0], V, &r[i][0][0], V);
+      const float b = a.bias ? a.bias[o] : 0.f;
+      float* y = a.y + ((run.img * g.o + o) * g.oh + run.y) * g.ow + run.x;
+      for (int64_t i = 0; i < rows; ++i) {
+        vf out[4];
+        interleave4(load(r[i][0]) + b, load(r[i][1]) + b, load(r[i][2]) + b, load(r[i][3]) + b,
+                    out);
+        for (int q = 0; q < 4; ++q)
+          _mm512_mask_storeu_ps(y + i * g.ow + 16 * q, mask[q], (__m512)out[q]);
+      }
+    }
+  });
+}
+#endif
+
+void input_transform(const WinoInputArgs& a) {
+#if defined(__AVX512F__)
+  if (a.g.tw >= 8) return input_rows(a);
+#endif
+  input_lanes(a);
+}
+
+void output_transform(const WinoOutputArgs& a) {
+#if defined(__AVX512F__)
+  if (a.g.tw >= 8) return output_rows(a);
+#endif
+  output_lanes(a);
 }
 
 }  // namespace

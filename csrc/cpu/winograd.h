@@ -35,8 +35,7 @@ using WinoWeightFn = void (*)(const WinoWeightArgs&);
 extern DispatchTable<WinoWeightFn> winograd_weight_kernel;
 
 // V (36, c, ld), its matrices astride apart, = B^T d B for tiles [t0, t0 + nt) of the
-// (n, th, tw) tile order; columns up to the next multiple of 16 are written too (zero tiles),
-// so ld >= round_up(nt, 16).
+// (n, th, tw) tile order; up to 15 columns past nt may be written too (junk), so ld >= nt + 16.
 struct WinoInputArgs {
   WinoGeom g;
   const float* x;  // (n, c, h, w)
@@ -48,7 +47,7 @@ using WinoInputFn = void (*)(const WinoInputArgs&);
 extern DispatchTable<WinoInputFn> winograd_input_kernel;
 
 // y tiles [t0, t0 + nt) = A^T M A (+ bias), from M (36, o, ld) (matrices astride apart); the
-// parts of tiles beyond the output's edge are dropped.
+// parts of tiles beyond the output's edge are dropped. Reads up to 15 columns past nt.
 struct WinoOutputArgs {
   WinoGeom g;
   const float* m;

@@ -91,7 +91,9 @@ void winograd_conv2d(const WinoGeom& g, const float* x, const float* w, bool fli
   const int64_t blocks = (tiles + tb - 1) / tb;
   const int64_t chunks = std::min<int64_t>(threads, blocks);
   // V and M of a chunk, each matrix one cache line further than a multiple of 4 KiB would be
-  const int64_t vs = round_up(g.c * tb, 1024) + 16, ms = round_up(g.o * tb, 1024) + 16;
+  // (V and M rows are ld = tb + 16 long: the transforms may write 16 columns past a block).
+  const int64_t ld = tb + kWinoLanes;
+  const int64_t vs = round_up(g.c * ld, 1024) + 16, ms = round_up(g.o * ld, 1024) + 16;
   const int64_t per_chunk = kWinoAlpha * (vs + ms);
   Scratch buf(sizeof(float) * per_chunk * chunks);
   BlockGemm offs;
@@ -110,14 +112,14 @@ void winograd_conv2d(const WinoGeom& g, const float* x, const float* w, bool fli
       float* m = v + kWinoAlpha * vs;
       for (int64_t bi = blocks * ch / chunks; bi < blocks * (ch + 1) / chunks; ++bi) {
         const int64_t t0 = bi * tb, nt = std::min(tb, tiles - t0);
-        input(WinoInputArgs{g, x, t0, nt, v, tb, vs});
+        input(WinoInputArgs{g, x, t0, nt, v, ld, vs});
         try {
-          block_gemm(g, offs, u.p, v, m, tb, nt, dev);
+          block_gemm(g, offs, u.p, v, m, ld, nt, dev);
         } catch (...) {
           failed = true;
           return;
         }
-        output(WinoOutputArgs{g, m, tb, ms, t0, nt, bias, y});
+        output(WinoOutputArgs{g, m, ld, ms, t0, nt, bias, y});
       }
     }
   });
