@@ -64,32 +64,38 @@ inline void output_1d(const float* s, int64_t ss, float* d, int64_t ds) {
   store(d + 3 * ds, b + 8.f * e + m5);
 }
 
-// G along one axis, in double (the filter transform is cheap and its rounding is then once).
-inline void weight_1d(const double* s, int ss, double* d, int ds) {
-  const double g0 = s[0], g1 = s[ss], g2 = s[2 * ss];
-  d[0] = g0 / 4;
-  d[ds] = -(g0 + g1 + g2) / 6;
-  d[2 * ds] = -(g0 - g1 + g2) / 6;
-  d[3 * ds] = g0 / 24 + g1 / 12 + g2 / 6;
-  d[4 * ds] = g0 / 24 - g1 / 12 + g2 / 6;
-  d[5 * ds] = g2;
+// G along one axis: three rows of 16 filters to six rows d[k * ds] (float: its rounding is
+// far below that of the data transforms).
+inline void weight_vec(vf g0, vf g1, vf g2, float* d, int64_t ds) {
+  const vf sixth = g2 * (1.f / 6), even = g0 * (1.f / 24) + sixth, odd = g1 * (1.f / 12);
+  store(d, g0 * 0.25f);
+  store(d + ds, (g0 + g1 + g2) * (-1.f / 6));
+  store(d + 2 * ds, (g0 - g1 + g2) * (-1.f / 6));
+  store(d + 3 * ds, even + odd);
+  store(d + 4 * ds, even - odd);
+  store(d + 5 * ds, g2);
 }
 
+// 16 filters at a time: gathered into g[tap][lane], transformed as vectors, and stored as
+// rows of U, whose (o, c) index is the filter index.
 void weight_transform(const WinoWeightArgs& a) {
   const int64_t filters = a.o * a.c;
-  for (int64_t f = 0; f < filters; ++f) {
-    const int64_t o = f / a.c, c = f % a.c;
-    double g[3][3], t[6][3], u[6][6];
-    for (int i = 0; i < 3; ++i) {
-      for (int j = 0; j < 3; ++j) {
-        g[i][j] = a.flip ? a.w[(c * a.o + o) * 9 + (2 - i) * 3 + (2 - j)]
-                         : a.w[(o * a.c + c) * 9 + i * 3 + j];
-      }
+  alignas(64) float g[9][V];
+  alignas(64) float t[6][3][V];
+  alignas(64) float u[kWinoAlpha][V];
+  for (int64_t f0 = 0; f0 < filters; f0 += V) {
+    const int64_t count = std::min<int64_t>(V, filters - f0);
+    for (int l = 0; l < V; ++l) {
+      const int64_t f = f0 + std::min<int64_t>(l, count - 1), o = f / a.c, c = f % a.c;
+      const float* w = a.w + (a.flip ? c * a.o + o : f) * 9;
+      for (int e = 0; e < 9; ++e) g[e][l] = a.flip ? w[8 - e] : w[e];
     }
-    for (int j = 0; j < 3; ++j) weight_1d(&g[0][j], 3, &t[0][j], 3);
-    for (int i = 0; i < 6; ++i) weight_1d(&t[i][0], 1, &u[i][0], 1);
+    for (int j = 0; j < 3; ++j)
+      weight_vec(load(g[j]), load(g[3 + j]), load(g[6 + j]), &t[0][j][0], 3 * V);
+    for (int k = 0; k < 6; ++k)
+      weight_vec(load(t[k][0]), load(t[k][1]), load(t[k][2]), &u[k * 6][0], V);
     for (int k = 0; k < kWinoAlpha; ++k)
-      a.u[(k * a.o + o) * a.c + c] = static_cast<float>(u[k / 6][k % 6]);
+      std::memcpy(a.u + k * filters + f0, u[k], sizeof(float) * count);
   }
 }
 
