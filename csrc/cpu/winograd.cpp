@@ -134,13 +134,13 @@ void gather(const WinoGeom& g, const float* x, int64_t c, const Lanes& s, float 
         for (int j = 0; j < 6; ++j) d[i][j][l] = p[(y0 + i) * g.w + x0 + j];
       continue;
     }
-    for (int i = 0; i < 6; ++i) {
-      const int64_t iy = y0 + i;
-      for (int j = 0; j < 6; ++j) {
-        const int64_t ix = x0 + j;
-        d[i][j][l] = iy >= 0 && iy < g.h && ix >= 0 && ix < g.w ? p[iy * g.w + ix] : 0.f;
-      }
-    }
+    // On the border: zeros, then the rectangle of the patch that lies inside the image.
+    const int64_t i0 = std::max<int64_t>(0, -y0), i1 = std::clamp<int64_t>(g.h - y0, 0, 6);
+    const int64_t k0 = std::max<int64_t>(0, -x0), k1 = std::clamp<int64_t>(g.w - x0, 0, 6);
+    for (int i = 0; i < 6; ++i)
+      for (int j = 0; j < 6; ++j) d[i][j][l] = 0.f;
+    for (int64_t i = i0; i < i1; ++i)
+      for (int64_t j = k0; j < k1; ++j) d[i][j][l] = p[(y0 + i) * g.w + x0 + j];
   }
 }
 
