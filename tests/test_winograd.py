@@ -1,7 +1,7 @@
-"""Winograd F(4x4, 3x3) conv2d (float32, 3x3, stride 1): forward and input gradient against the
-float64 direct-loop reference of test_conv.py on every CPU capability, odd and even sizes
-(partial edge tiles), symmetric, per-side and > 2 paddings, one and two threads; the "auto"
-choice against im2col; the algorithm switch; shapes it must leave to im2col.
+"""Winograd F(4x4, 3x3) conv2d (float32, 3x3, stride 1): forward, input and weight gradients
+against the float64 direct-loop reference of test_conv.py on every CPU capability, odd and even
+sizes (partial edge tiles), symmetric, per-side and > 2 paddings, one and two threads; the
+"auto" choice against im2col; the algorithm switch; shapes it must leave to im2col.
 
 Tolerance: Winograd's transforms have entries up to 5 (B), 8 (A) and 1/24 (G), so float32
 rounding in the transformed domain reaches the output amplified; measured max errors are
@@ -74,6 +74,12 @@ def _input_grad(gy, x, wt, p):
     return gx.numpy()
 
 
+def _weight_grad(gy, x, wt, p):
+    gw = _C.conv2d_backward(ember.tensor(gy), ember.tensor(x), ember.tensor(wt), S, list(p), D,
+                            1, False, True, False)[1]
+    return gw.numpy()
+
+
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
 @pytest.mark.parametrize("bias", [True, False])
 def test_forward_every_capability(shape, bias, capability, algorithm, rng):
@@ -96,6 +102,16 @@ def test_input_grad_every_capability(shape, capability, algorithm, rng):
     _assert_wino_close(_input_grad(gy, x, wt, p), want)
 
 
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+def test_weight_grad_every_capability(shape, capability, algorithm, rng):
+    algorithm("winograd")
+    x, wt, _, gy = _data(rng, *shape)
+    p = shape[5]
+    want = ref_grads(gy.astype(np.float64), x.astype(np.float64), wt.astype(np.float64), S, p,
+                     D)[1]
+    _assert_wino_close(_weight_grad(gy, x, wt, p), want)
+
+
 @pytest.mark.parametrize("threads", [1, 2])
 def test_threads_and_tile_blocks(threads, algorithm, rng):
     # 8 * 7 * 7 = 392 tiles: several blocks, split over the threads, the last one partial.
@@ -107,11 +123,14 @@ def test_threads_and_tile_blocks(threads, algorithm, rng):
     ember.set_num_threads(threads)
     try:
         y, gx = _forward(x, wt, b, p), _input_grad(gy, x, wt, p)
+        gw = _weight_grad(gy, x, wt, p)
     finally:
         ember.set_num_threads(before)
     x64, w64 = x.astype(np.float64), wt.astype(np.float64)
     _assert_wino_close(y, ref_conv(x64, w64, b.astype(np.float64), S, p, D))
-    _assert_wino_close(gx, ref_grads(gy.astype(np.float64), x64, w64, S, p, D)[0])
+    want = ref_grads(gy.astype(np.float64), x64, w64, S, p, D)
+    _assert_wino_close(gx, want[0])
+    _assert_wino_close(gw, want[1])
 
 
 def test_tolerance_catches_wrong_results(algorithm, rng):
@@ -147,9 +166,8 @@ def test_auto_agrees_with_im2col(shape, algorithm, rng):
         _assert_wino_close(a, b_.astype(np.float64))
     for a, b_ in zip(got["winograd"], got["im2col"]):
         _assert_wino_close(a, b_.astype(np.float64))
-    # The weight and bias gradients stay on im2col: identical under every setting.
-    for i in (2, 3):
-        np.testing.assert_array_equal(got["winograd"][i], got["im2col"][i])
+    # The bias gradient is the same reduction under every setting.
+    np.testing.assert_array_equal(got["winograd"][3], got["im2col"][3])
 
 
 # (stride, padding, dilation, groups, kernel): not for Winograd, im2col even when forced.
@@ -180,8 +198,9 @@ def test_float64_stays_exact(algorithm, rng):
     p = shape[5]
     np.testing.assert_allclose(_forward(x, wt, b, p), ref_conv(x, wt, b, S, p, D), rtol=1e-12,
                                atol=1e-12)
-    np.testing.assert_allclose(_input_grad(gy, x, wt, p), ref_grads(gy, x, wt, S, p, D)[0],
-                               rtol=1e-12, atol=1e-12)
+    want = ref_grads(gy, x, wt, S, p, D)
+    np.testing.assert_allclose(_input_grad(gy, x, wt, p), want[0], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(_weight_grad(gy, x, wt, p), want[1], rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("n,o", [(0, 16), (2, 0)])
@@ -192,6 +211,7 @@ def test_empty(n, o, algorithm):
     gy = np.ones((n, o, 4, 4), np.float32)
     assert _forward(x, wt, None, (0, 0, 0, 0)).shape == (n, o, 4, 4)
     np.testing.assert_array_equal(_input_grad(gy, x, wt, (0, 0, 0, 0)), np.zeros_like(x))
+    np.testing.assert_array_equal(_weight_grad(gy, x, wt, (0, 0, 0, 0)), np.zeros_like(wt))
 
 
 def test_non_contiguous_input(algorithm, rng):

@@ -182,6 +182,69 @@ void output_lanes(const WinoOutputArgs& a) {
   }
 }
 
+// A along one axis (the transpose of the output transform): four rows to six.
+inline void grad_output_1d(const float* s, int64_t ss, float* d, int64_t ds) {
+  const vf m0 = load(s), m1 = load(s + ss), m2 = load(s + 2 * ss), m3 = load(s + 3 * ss);
+  const vf even = m0 + m2, odd = m1 + m3, even4 = m0 + 4.f * m2, odd2 = 2.f * m1 + 8.f * m3;
+  store(d, m0);
+  store(d + ds, even + odd);
+  store(d + 2 * ds, even - odd);
+  store(d + 3 * ds, even4 + odd2);
+  store(d + 4 * ds, even4 - odd2);
+  store(d + 5 * ds, m3);
+}
+
+void grad_output_transform(const WinoInputArgs& a) {
+  const WinoGeom& g = a.g;
+  alignas(64) float d[4][4][V];
+  alignas(64) float t[6][4][V];
+  for (int64_t j0 = 0; j0 < a.nt; j0 += V) {
+    const Lanes s = tile_lanes(g, a.t0 + j0, std::min<int64_t>(V, a.nt - j0));
+    for (int64_t o = 0; o < g.o; ++o) {
+      for (int l = 0; l < V; ++l) {
+        const bool live = l < s.count;
+        const int64_t hi = live ? std::min<int64_t>(4, g.oh - s.y[l]) : 0;
+        const int64_t wi = live ? std::min<int64_t>(4, g.ow - s.x[l]) : 0;
+        const float* p = live ? a.x + ((s.img[l] * g.o + o) * g.oh + s.y[l]) * g.ow + s.x[l]
+                              : a.x;
+        for (int64_t i = 0; i < 4; ++i)
+          for (int64_t k = 0; k < 4; ++k) d[i][k][l] = i < hi && k < wi ? p[i * g.ow + k] : 0.f;
+      }
+      for (int k = 0; k < 4; ++k) grad_output_1d(&d[0][k][0], 4 * V, &t[0][k][0], 4 * V);
+      float* out = a.v + o * a.ld + j0;
+      for (int i = 0; i < 6; ++i) grad_output_1d(&t[i][0][0], V, out + i * 6 * a.astride, a.astride);
+    }
+  }
+}
+
+// G^T along one axis: six rows to three.
+inline void weight_grad_1d(const float* s, int64_t ss, float* d, int64_t ds) {
+  const vf m0 = load(s), m1 = load(s + ss), m2 = load(s + 2 * ss), m3 = load(s + 3 * ss),
+           m4 = load(s + 4 * ss), m5 = load(s + 5 * ss);
+  const vf p12 = m1 + m2, p34 = m3 + m4;
+  store(d, m0 * 0.25f - p12 * (1.f / 6) + p34 * (1.f / 24));
+  store(d + ds, (m2 - m1) * (1.f / 6) + (m3 - m4) * (1.f / 12));
+  store(d + 2 * ds, (p34 - p12) * (1.f / 6) + m5);
+}
+
+void weight_grad_transform(const WinoWeightGradArgs& a) {
+  const int64_t filters = a.o * a.c;
+  alignas(64) float m[kWinoAlpha][V];
+  alignas(64) float t[3][6][V];
+  alignas(64) float r[3][3][V];
+  for (int64_t f0 = 0; f0 < filters; f0 += V) {
+    const int64_t count = std::min<int64_t>(V, filters - f0);
+    for (int k = 0; k < kWinoAlpha; ++k) {
+      std::memcpy(m[k], a.du + k * filters + f0, sizeof(float) * count);
+      std::fill(m[k] + count, m[k] + V, 0.f);
+    }
+    for (int k = 0; k < 6; ++k) weight_grad_1d(m[k], 6 * V, &t[0][k][0], 6 * V);
+    for (int i = 0; i < 3; ++i) weight_grad_1d(&t[i][0][0], V, &r[i][0][0], V);
+    for (int64_t l = 0; l < count; ++l)
+      for (int e = 0; e < 9; ++e) a.gw[(f0 + l) * 9 + e] = r[e / 3][e % 3][l];
+  }
+}
+
 #if defined(__AVX512F__)
 // Images at least 8 tiles wide go a run of up to 16 tiles of one tile row at a time: each
 // input row of the run is 5 masked loads (the mask is the image's edge and padding) and 14
@@ -315,5 +378,7 @@ void output_transform(const WinoOutputArgs& a) {
 EMBER_REGISTER_CPU(winograd_weight_kernel, weight_transform);
 EMBER_REGISTER_CPU(winograd_input_kernel, input_transform);
 EMBER_REGISTER_CPU(winograd_output_kernel, output_transform);
+EMBER_REGISTER_CPU(winograd_grad_output_kernel, grad_output_transform);
+EMBER_REGISTER_CPU(winograd_weight_grad_kernel, weight_grad_transform);
 
 }  // namespace ember::cpu

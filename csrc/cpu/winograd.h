@@ -59,9 +59,28 @@ struct WinoOutputArgs {
 using WinoOutputFn = void (*)(const WinoOutputArgs&);
 extern DispatchTable<WinoOutputFn> winograd_output_kernel;
 
+// Weight gradient (y = A^T [U . V] A is linear in U = G g G^T, so dL/dg = G^T dU G with
+// dU = sum over tiles of (A gy A^T) . V): this writes A gy A^T for tiles [t0, t0 + nt) into
+// v (36, o, ld), reading x as grad_output (n, o, oh, ow); zero columns up to the next multiple
+// of 16, so ld >= round_up(nt, 16).
+using WinoGradOutputFn = void (*)(const WinoInputArgs&);
+extern DispatchTable<WinoGradOutputFn> winograd_grad_output_kernel;
+
+// gw (o, c, 3, 3) = G^T dU G from dU (36, o, c).
+struct WinoWeightGradArgs {
+  int64_t o, c;
+  const float* du;
+  float* gw;
+};
+using WinoWeightGradFn = void (*)(const WinoWeightGradArgs&);
+extern DispatchTable<WinoWeightGradFn> winograd_weight_grad_kernel;
+
 // The whole convolution, parallel over blocks of tiles (baseline code, python/winograd_conv.cpp).
 // w: (g.o, g.c, 3, 3), or with flip the (g.c, g.o, 3, 3) weight of the forward convolution.
 void winograd_conv2d(const WinoGeom& g, const float* x, const float* w, bool flip,
                      const float* bias, float* y, Device dev);
+// Its weight gradient gw (g.o, g.c, 3, 3) from x and gy (g.n, g.o, g.oh, g.ow).
+void winograd_conv2d_weight_grad(const WinoGeom& g, const float* x, const float* gy, float* gw,
+                                 Device dev);
 
 }  // namespace ember

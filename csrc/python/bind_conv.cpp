@@ -444,7 +444,15 @@ py::tuple backward_impl(const Tensor& grad, const Tensor& x, const Tensor& w, co
       winograd_conv2d(wino_geom(cv, true), reinterpret_cast<const float*>(gy.data_ptr()),
                       reinterpret_cast<const float*>(win.data_ptr()), true, nullptr,
                       reinterpret_cast<float*>(gx.data_ptr()), x.device());
+    const bool wino_w = need_w && cv.n > 0 && cv.l > 0 &&
+                        use_winograd(cv, cv.c, cv.o, cv.g.oh, cv.g.ow);
+    if (wino_w)
+      winograd_conv2d_weight_grad(wino_geom(cv, false),
+                                  reinterpret_cast<const float*>(xin.data_ptr()),
+                                  reinterpret_cast<const float*>(gy.data_ptr()),
+                                  reinterpret_cast<float*>(gw.data_ptr()), x.device());
     need_x = need_x && !wino_x;  // the rest computes what is left
+    need_w = need_w && !wino_w;
     if ((need_x || need_w) && cv.n > 0 && cv.l > 0 && depthwise(cv)) {
       DepthwiseBackwardArgs a{cv.g, cv.n, cv.og, gy.data_ptr(), xin.data_ptr(),
                               win.data_ptr(), need_x ? gx.data_ptr() : nullptr,
