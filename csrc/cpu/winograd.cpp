@@ -212,7 +212,8 @@ void grad_output_transform(const WinoInputArgs& a) {
       }
       for (int k = 0; k < 4; ++k) grad_output_1d(&d[0][k][0], 4 * V, &t[0][k][0], 4 * V);
       float* out = a.v + o * a.ld + j0;
-      for (int i = 0; i < 6; ++i) grad_output_1d(&t[i][0][0], V, out + i * 6 * a.astride, a.astride);
+      for (int i = 0; i < 6; ++i)
+        grad_output_1d(&t[i][0][0], V, out + i * 6 * a.astride, a.astride);
     }
   }
 }
