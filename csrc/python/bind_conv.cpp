@@ -135,8 +135,9 @@ bool use_winograd(const Conv& cv, int64_t cin, int64_t cout, int64_t oh, int64_t
       g.sh != 1 || g.sw != 1 || g.dh != 1 || g.dw != 1 || cv.n == 0 || oh == 0 || ow == 0)
     return false;
   if (algo == kWinograd) return true;
-  // Measured (1 thread, AVX-512): faster than im2col from 8 channels on, forward and both
-  // gradients, down to 3x3 outputs (9 of a tile's 16 used); slower for a handful of tiles.
+  // Measured (1 thread, AVX-512): faster than im2col in the forward and both gradients from
+  // 8 channels on (16 keeps a margin) and down to 3x3 outputs (9 of a tile's 16 used); slower
+  // on a handful of tiles (4 images of 4x4).
   const int64_t tiles = (oh + 3) / 4 * ((ow + 3) / 4);
   return cin >= 16 && cout >= 16 && cv.n * tiles >= 32 && 2 * oh * ow >= tiles * 16;
 }
