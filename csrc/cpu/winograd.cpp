@@ -6,9 +6,11 @@
 //   A^T = [1 1 1 1 1 0;  0 1 -1 2 -2 0;  0 1 1 4 4 0;  0 1 -1 8 -8 1]
 // The 2-d transforms are two 1-d passes written out (a multiplication by a zero of the
 // matrices cannot be folded away in IEEE arithmetic). Every pass works on 16 tiles at once, so
-// each line of a pass is one vector operation; only gathering patches from the image and
-// scattering tiles back into it are scalar. V and M have their 36 matrices `astride` floats
-// apart: a multiple of 4 KiB would put the 36 rows of one pass into one L1 set.
+// each line of a pass is one vector operation. Gathering patches from the image and scattering
+// tiles back are scalar in the SSE and AVX2 builds; AVX-512 loads whole rows of 16 tiles with
+// masks (images >= 8 tiles wide) or gathers each patch point of 16 tiles (smaller ones). V and
+// M have their 36 matrices `astride` floats apart: a multiple of 4 KiB would put the 36 rows
+// of one pass into one L1 set. The weight gradient's pieces (A gy A^T, G^T dU G) are here too.
 #include <algorithm>
 #include <climits>
 #include <cstring>
