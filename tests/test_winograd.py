@@ -162,9 +162,9 @@ def test_auto_agrees_with_im2col(shape, algorithm, rng):
         y = _C.conv2d(*args, ember.tensor(b), S, p, D, 1).numpy()
         grads = _C.conv2d_backward(ember.tensor(gy), *args, S, p, D, 1, True, True, True)
         got[name] = [y] + [g.numpy() for g in grads]
-    for a, b_ in zip(got["auto"], got["im2col"]):
+    for a, b_ in zip(got["auto"], got["im2col"], strict=True):
         _assert_wino_close(a, b_.astype(np.float64))
-    for a, b_ in zip(got["winograd"], got["im2col"]):
+    for a, b_ in zip(got["winograd"], got["im2col"], strict=True):
         _assert_wino_close(a, b_.astype(np.float64))
     # The bias gradient is the same reduction under every setting.
     np.testing.assert_array_equal(got["winograd"][3], got["im2col"][3])
