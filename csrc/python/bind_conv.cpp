@@ -137,9 +137,11 @@ bool use_winograd(const Conv& cv, int64_t cin, int64_t cout, int64_t oh, int64_t
   if (algo == kWinograd) return true;
   // Measured (1 thread, AVX-512): faster than im2col in the forward and both gradients from
   // 8 channels on (16 keeps a margin) and down to 3x3 outputs (9 of a tile's 16 used); slower
-  // on a handful of tiles (4 images of 4x4).
+  // on a handful of tiles (4 images of 4x4). The transformed filters take 36 * cin * cout
+  // floats (4x the weight): above a million filters (151 MB) im2col keeps memory down.
   const int64_t tiles = (oh + 3) / 4 * ((ow + 3) / 4);
-  return cin >= 16 && cout >= 16 && cv.n * tiles >= 32 && 2 * oh * ow >= tiles * 16;
+  return cin >= 16 && cout >= 16 && cin * cout <= (int64_t{1} << 20) && cv.n * tiles >= 32 &&
+         2 * oh * ow >= tiles * 16;
 }
 
 // The forward convolution, or with input_grad the one of grad_output with the rotated,
