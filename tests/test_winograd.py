@@ -4,10 +4,11 @@ sizes (partial edge tiles), symmetric, per-side and > 2 paddings, one and two th
 "auto" choice against im2col; the algorithm switch; shapes it must leave to im2col.
 
 Tolerance: Winograd's transforms have entries up to 5 (B), 8 (A) and 1/24 (G), so float32
-rounding in the transformed domain reaches the output amplified; measured max errors are
-about 1e-6 to 5e-6 of the output's largest magnitude (im2col: 1e-7 to 7e-7). The tests allow
-1e-4 of it (WINO_TOL): 20x headroom, yet a wrong transform coefficient, tile offset or flipped
-filter is an O(1) relative error, which test_tolerance_catches_wrong_results checks."""
+rounding in the transformed domain reaches the output amplified: over the shapes here the
+largest error is 6e-6 of the result's largest magnitude (forward, input and weight gradient
+alike; im2col: 7e-7). The tests allow 1e-4 of it (WINO_TOL), 17x headroom, yet a wrong
+transform coefficient, tile offset or flipped filter is an O(1) relative error, which
+test_tolerance_catches_wrong_results checks."""
 
 from __future__ import annotations
 
@@ -110,6 +111,27 @@ def test_weight_grad_every_capability(shape, capability, algorithm, rng):
     want = ref_grads(gy.astype(np.float64), x.astype(np.float64), wt.astype(np.float64), S, p,
                      D)[1]
     _assert_wino_close(_weight_grad(gy, x, wt, p), want)
+
+
+def _random_shapes(count, seed=1):
+    r = np.random.default_rng(seed)
+    for _ in range(count):
+        n = int(r.integers(1, 6))
+        c, o = (int(v) for v in r.choice([1, 3, 16, 17, 64], 2))
+        h, w = (int(v) for v in r.choice([3, 4, 5, 6, 7, 13, 14, 33], 2))
+        yield n, c, o, h, w, tuple(int(v) for v in r.integers(0, 3, 4))
+
+
+@pytest.mark.parametrize("shape", list(_random_shapes(24)), ids=str)
+def test_random_shapes(shape, algorithm, rng):
+    algorithm("winograd")
+    x, wt, b, gy = _data(rng, *shape)
+    p = shape[5]
+    x64, w64 = x.astype(np.float64), wt.astype(np.float64)
+    want = ref_grads(gy.astype(np.float64), x64, w64, S, p, D)
+    _assert_wino_close(_forward(x, wt, b, p), ref_conv(x64, w64, b.astype(np.float64), S, p, D))
+    _assert_wino_close(_input_grad(gy, x, wt, p), want[0])
+    _assert_wino_close(_weight_grad(gy, x, wt, p), want[1])
 
 
 @pytest.mark.parametrize("threads", [1, 2])
