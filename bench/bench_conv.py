@@ -29,6 +29,10 @@ SHAPES = (
 )
 QUICK = SHAPES[:2]
 THREADS = (1, 2)
+# The 3x3 stride-1 shapes that ember runs through Winograd again with ember held to im2col, so
+# one run shows both algorithms against PyTorch (EMBER_CONV_ALGORITHM sets it for a whole run).
+IM2COL = tuple((name + " im2col", *shape) for name, *shape in SHAPES
+               if shape[5] == 3 and shape[6] == 1 and shape[1] >= 16 and shape[8] == 1)
 
 
 def _conv(lib: str) -> Callable[..., Any]:
@@ -37,6 +41,22 @@ def _conv(lib: str) -> Callable[..., Any]:
     from ember.nn._conv import conv2d
 
     return conv2d
+
+
+def _held(f: Callable[[], Any], algorithm: str | None) -> Callable[[], Any]:
+    if algorithm is None:
+        return f
+    from ember import _C
+
+    def run() -> Any:
+        before = _C.get_conv_algorithm()
+        _C.set_conv_algorithm(algorithm)
+        try:
+            return f()
+        finally:
+            _C.set_conv_algorithm(before)
+
+    return run
 
 
 def _fwd(f: Callable[..., Any], x: Any, w: Any, b: Any, kw: dict) -> Callable[[], Any]:
@@ -55,7 +75,7 @@ def _fwd_bwd(f: Callable[..., Any], x: Any, w: Any, b: Any, gy: Any, kw: dict
 
 
 def _case(name: str, backward: bool, threads: int, n: int, c: int, o: int, h: int, w: int,
-          k: int, s: int, p: int, g: int) -> Callable[[], Case]:
+          k: int, s: int, p: int, g: int, algorithm: str | None = None) -> Callable[[], Case]:
     def build() -> Case:
         rng = np.random.default_rng(0)
         x = rng.standard_normal((n, c, h, w), dtype=np.float32)
@@ -75,6 +95,7 @@ def _case(name: str, backward: bool, threads: int, n: int, c: int, o: int, h: in
             xs, ws, bs = param(x), param(wt), param(b)
             fns[lib] = (_fwd_bwd(f, xs, ws, bs, plain(gy), kw) if backward
                         else _fwd(f, xs, ws, bs, kw))
+        fns["ember"] = _held(fns["ember"], algorithm)
         flops = 2.0 * n * o * ho * wo * (c // g) * k * k * (3 if backward else 1)
         call = "conv2d(x, w, b, stride, padding, groups)" + (
             ".backward(gy)" if backward else "")
@@ -89,6 +110,8 @@ def _case(name: str, backward: bool, threads: int, n: int, c: int, o: int, h: in
 
 
 def cases(quick: bool) -> list[Callable[[], Case]]:
-    return [_case(name, bwd, t, *shape)
+    shapes = [(s, None) for s in (QUICK if quick else SHAPES)]
+    shapes += [] if quick else [(s, "im2col") for s in IM2COL]
+    return [_case(name, bwd, t, *shape, algorithm=algorithm)
             for t in THREADS for bwd in (False, True)
-            for name, *shape in (QUICK if quick else SHAPES)]
+            for (name, *shape), algorithm in shapes]
