@@ -136,6 +136,45 @@ def test_conv2d_dtypes_every_capability(case, dtype, capability, rng):
     assert_close(gb, rb, rtol=r, atol=r * math.sqrt(gy.size / gy.shape[1]) * 2)
 
 
+# Depthwise (groups == C, direct kernels): odd widths around the vector length (16 floats,
+# 8 doubles) and its 4-vector blocks, channel multipliers, strides, dilations, padding wider
+# than the kernel, per-side padding, a single image.
+DEPTHWISE = [
+    (2, 3, 5, 1, 3, 3, 3, (1, 1), (1, 1, 1, 1), (1, 1), 3),  # width 1
+    (1, 2, 6, 7, 4, 3, 3, (1, 1), (1, 1, 1, 1), (1, 1), 2),  # multiplier 2, N=1
+    (2, 3, 4, 15, 3, 3, 3, (1, 1), (0, 2, 1, 3), (1, 1), 3),  # per-side padding
+    (2, 2, 5, 17, 2, 3, 3, (1, 1), (4, 4, 5, 5), (1, 1), 2),  # padding wider than the kernel
+    (2, 2, 6, 57, 6, 3, 3, (1, 1), (1, 1, 1, 1), (1, 1), 2),  # 57: 4 vectors, the last short
+    (1, 2, 5, 70, 2, 3, 3, (1, 1), (1, 1, 1, 1), (1, 1), 2),  # a full 64-lane block and more
+    (2, 3, 9, 33, 3, 3, 3, (2, 2), (1, 1, 1, 1), (1, 1), 3),  # stride 2
+    (2, 2, 9, 21, 4, 3, 3, (1, 2), (2, 2, 2, 2), (2, 2), 2),  # dilation 2, column stride 2
+    (2, 2, 8, 19, 2, 3, 5, (3, 2), (0, 1, 2, 0), (1, 3), 2),  # stride 3, dilation 3
+    (1, 2, 12, 12, 4, 7, 7, (2, 2), (3, 3, 3, 3), (1, 1), 2),  # 7x7 stride 2, multiplier 2
+]
+
+
+@pytest.mark.parametrize("case", DEPTHWISE)
+@pytest.mark.parametrize("threads", [1, 2])
+def test_depthwise_matches_reference(case, threads, rng):
+    x, w, b, y, gy, (gx, gw, gb) = _run(case, rng, ember.float64, True, threads)
+    s, p, d = case[7], case[8], case[9]
+    assert_close(y, ref_conv(x, w, b, s, p, d))
+    rx, rw, rb = ref_grads(gy, x, w, s, p, d)
+    assert_close(gx, rx)
+    assert_close(gw, rw, rtol=1e-11, atol=1e-11)
+    assert_close(gb, rb)
+
+
+@pytest.mark.parametrize("case", DEPTHWISE[2:])
+def test_depthwise_float32_every_capability(case, capability, rng):
+    x, w, b, y, gy, (gx, gw, gb) = _run(case, rng, ember.float32, False, 2)
+    s, p, d = case[7], case[8], case[9]
+    assert_close(y, ref_conv(x, w, b, s, p, d), rtol=1e-5, atol=1e-5)
+    rx, rw, _ = ref_grads(gy, x, w, s, p, d)
+    assert_close(gx, rx, rtol=1e-5, atol=1e-5)
+    assert_close(gw, rw, rtol=1e-5, atol=1e-4)
+
+
 def test_conv2d_non_contiguous_inputs(rng):
     x = ember.tensor(rng.standard_normal((2, 6, 9, 3))).permute(0, 3, 1, 2)  # (2, 3, 6, 9)
     w = ember.tensor(rng.standard_normal((4, 3, 2, 5)))[:, :, :, ::2]
