@@ -1,8 +1,8 @@
-// im2col / col2im for conv2d as a GEMM, a direct depthwise kernel and the bias gradient.
+// im2col / col2im for conv2d as a GEMM, direct depthwise kernels and the bias gradient.
 //
-// Every kernel walks the output row by row and, for each kernel tap, computes once the range
-// of output columns whose input column lands inside the image, so the inner loops carry no
-// bounds test and (stride 1) are contiguous copies or axpys the compiler vectorises.
+// Stride-1 im2col and col2im walk the output row by row and, for each kernel tap, compute once
+// the range of output columns whose input column lands inside the image, so the inner loops
+// carry no bounds test and are contiguous copies or adds the compiler vectorises.
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -22,74 +22,13 @@ inline void valid_cols(int64_t off, int64_t sw, int64_t w, int64_t ow, int64_t& 
   if (lo > hi) lo = hi;
 }
 
-template <class T>
-void im2col_t(const ColArgs& a) {
-  const ConvGeom& g = a.g;
-  const T* img = static_cast<const T*>(a.img);
-  T* row = static_cast<T*>(a.col);
-  for (int64_t c = 0; c < g.c; ++c) {
-    const T* plane = img + c * g.h * g.w;
-    for (int64_t ki = 0; ki < g.kh; ++ki) {
-      for (int64_t kj = 0; kj < g.kw; ++kj, row += a.ld) {
-        const int64_t off = kj * g.dw - g.pl;
-        int64_t lo, hi;
-        valid_cols(off, g.sw, g.w, g.ow, lo, hi);
-        T* col = row;
-        for (int64_t oy = 0; oy < g.oh; ++oy, col += g.ow) {
-          const int64_t iy = oy * g.sh - g.pt + ki * g.dh;
-          if (iy < 0 || iy >= g.h) {
-            std::memset(col, 0, sizeof(T) * g.ow);
-            continue;
-          }
-          const T* src = plane + iy * g.w + off;
-          for (int64_t ox = 0; ox < lo; ++ox) col[ox] = T(0);
-          if (g.sw == 1) {
-            std::memcpy(col + lo, src + lo, sizeof(T) * (hi - lo));
-          } else {
-            for (int64_t ox = lo; ox < hi; ++ox) col[ox] = src[ox * g.sw];
-          }
-          for (int64_t ox = hi; ox < g.ow; ++ox) col[ox] = T(0);
-        }
-      }
-    }
-  }
-}
-
-template <class T>
-void col2im_t(const ColArgs& a) {
-  const ConvGeom& g = a.g;
-  T* img = static_cast<T*>(a.img);
-  const T* row = static_cast<const T*>(a.col);
-  for (int64_t c = 0; c < g.c; ++c) {
-    T* plane = img + c * g.h * g.w;
-    for (int64_t ki = 0; ki < g.kh; ++ki) {
-      for (int64_t kj = 0; kj < g.kw; ++kj, row += a.ld) {
-        const int64_t off = kj * g.dw - g.pl;
-        int64_t lo, hi;
-        valid_cols(off, g.sw, g.w, g.ow, lo, hi);
-        const T* col = row;
-        for (int64_t oy = 0; oy < g.oh; ++oy, col += g.ow) {
-          const int64_t iy = oy * g.sh - g.pt + ki * g.dh;
-          if (iy < 0 || iy >= g.h) continue;
-          T* dst = plane + iy * g.w + off;
-          if (g.sw == 1) {
-            for (int64_t ox = lo; ox < hi; ++ox) dst[ox] += col[ox];
-          } else {
-            for (int64_t ox = lo; ox < hi; ++ox) dst[ox * g.sw] += col[ox];
-          }
-        }
-      }
-    }
-  }
-}
-
-// Depthwise kernels work on a zero-padded copy of one plane in a per-thread buffer, so that
-// every output row is a branch-free run of 64-byte vectors (16 floats: one AVX-512 register;
-// GCC splits the type into two or four registers on the other builds). Padded row r, column c
-// sits at r * rstride + (c % s) * wph + c / s: a stride-s convolution reads each of the s
-// column phases contiguously, so one stride-1 vector loop serves every stride. Rows are at
-// least round_up(ow, lanes) + taps' reach wide, so vectors past the last output column stay
-// inside the buffer (their results are dropped).
+// The depthwise kernels and the strided im2col work on a zero-padded copy of one plane in a
+// per-thread buffer. Depthwise: every output row is a branch-free run of 64-byte vectors (16
+// floats: one AVX-512 register; GCC splits the type into two or four on the other builds).
+// Padded row r, column c sits at r * rstride + (c % s) * wph + c / s: a stride-s convolution
+// reads each of the s column phases contiguously, so one stride-1 vector loop serves every
+// stride. Rows are at least round_up(ow, lanes) + taps' reach wide, so vectors past the last
+// output column stay inside the buffer (their results are dropped).
 template <class T>
 struct VecOf;
 template <>
@@ -152,6 +91,18 @@ void fill_padded(T* buf, const Stencil& st, const T* src, int64_t h, int64_t w, 
       continue;
     }
     const T* srow = src + sr / uh * w;
+    if (st.s > 1 && uw == 1) {
+      for (int64_t ph = 0; ph < st.s; ++ph) {
+        T* d = dst + ph * st.wph;
+        int64_t lo, hi;  // phase columns j whose source column j * s + ph - left is inside
+        valid_cols(ph - left, st.s, w, st.wph, lo, hi);
+        const T* sp = srow + ph - left;
+        std::fill(d, d + lo, T(0));
+        for (int64_t j = lo; j < hi; ++j) d[j] = sp[j * st.s];
+        std::fill(d + hi, d + st.wph, T(0));
+      }
+      continue;
+    }
     if (st.s == 1 && uw == 1) {
       const int64_t lo = std::min(std::max<int64_t>(left, 0), st.wph);
       const int64_t hi = std::max(lo, std::min(left + w, st.wph));
@@ -164,6 +115,84 @@ void fill_padded(T* buf, const Stencil& st, const T* src, int64_t h, int64_t w, 
       const int64_t sc = c - left;
       const bool in = sc >= 0 && sc % uw == 0 && sc / uw < w;
       dst[c % st.s * st.wph + c / st.s] = in ? srow[sc / uw] : T(0);
+    }
+  }
+}
+
+// Strided columns: each channel is first split into its column phases (zero-padded), so that
+// every (tap, output row) of col is one contiguous copy instead of a gather with bounds tests.
+template <class T>
+void im2col_strided(const ColArgs& a) {
+  const ConvGeom& g = a.g;
+  const Stencil st(g.kh, g.kw, g.dh, g.dw, g.oh, g.ow, g.sh, g.sw, 1);
+  thread_local std::vector<T> buf;
+  if (static_cast<int64_t>(buf.size()) < st.size()) buf.resize(st.size());
+  T* row = static_cast<T*>(a.col);
+  for (int64_t c = 0; c < g.c; ++c) {
+    fill_padded(buf.data(), st, static_cast<const T*>(a.img) + c * g.h * g.w, g.h, g.w, g.pt,
+                g.pl, 1, 1);
+    for (int64_t t = 0; t < st.taps; ++t, row += a.ld) {
+      for (int64_t oy = 0; oy < g.oh; ++oy)
+        std::memcpy(row + oy * g.ow, buf.data() + oy * g.sh * st.rstride + st.off[t],
+                    sizeof(T) * g.ow);
+    }
+  }
+}
+
+template <class T>
+void im2col_t(const ColArgs& a) {
+  const ConvGeom& g = a.g;
+  if (g.sw > 1) return im2col_strided<T>(a);
+  const T* img = static_cast<const T*>(a.img);
+  T* row = static_cast<T*>(a.col);
+  for (int64_t c = 0; c < g.c; ++c) {
+    const T* plane = img + c * g.h * g.w;
+    for (int64_t ki = 0; ki < g.kh; ++ki) {
+      for (int64_t kj = 0; kj < g.kw; ++kj, row += a.ld) {
+        const int64_t off = kj * g.dw - g.pl;
+        int64_t lo, hi;
+        valid_cols(off, g.sw, g.w, g.ow, lo, hi);
+        T* col = row;
+        for (int64_t oy = 0; oy < g.oh; ++oy, col += g.ow) {
+          const int64_t iy = oy * g.sh - g.pt + ki * g.dh;
+          if (iy < 0 || iy >= g.h) {
+            std::memset(col, 0, sizeof(T) * g.ow);
+            continue;
+          }
+          const T* src = plane + iy * g.w + off;
+          for (int64_t ox = 0; ox < lo; ++ox) col[ox] = T(0);
+          std::memcpy(col + lo, src + lo, sizeof(T) * (hi - lo));
+          for (int64_t ox = hi; ox < g.ow; ++ox) col[ox] = T(0);
+        }
+      }
+    }
+  }
+}
+
+template <class T>
+void col2im_t(const ColArgs& a) {
+  const ConvGeom& g = a.g;
+  T* img = static_cast<T*>(a.img);
+  const T* row = static_cast<const T*>(a.col);
+  for (int64_t c = 0; c < g.c; ++c) {
+    T* plane = img + c * g.h * g.w;
+    for (int64_t ki = 0; ki < g.kh; ++ki) {
+      for (int64_t kj = 0; kj < g.kw; ++kj, row += a.ld) {
+        const int64_t off = kj * g.dw - g.pl;
+        int64_t lo, hi;
+        valid_cols(off, g.sw, g.w, g.ow, lo, hi);
+        const T* col = row;
+        for (int64_t oy = 0; oy < g.oh; ++oy, col += g.ow) {
+          const int64_t iy = oy * g.sh - g.pt + ki * g.dh;
+          if (iy < 0 || iy >= g.h) continue;
+          T* dst = plane + iy * g.w + off;
+          if (g.sw == 1) {
+            for (int64_t ox = lo; ox < hi; ++ox) dst[ox] += col[ox];
+          } else {
+            for (int64_t ox = lo; ox < hi; ++ox) dst[ox * g.sw] += col[ox];
+          }
+        }
+      }
     }
   }
 }
