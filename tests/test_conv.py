@@ -165,6 +165,18 @@ def test_depthwise_matches_reference(case, threads, rng):
     assert_close(gb, rb)
 
 
+@pytest.mark.parametrize("case", [DEPTHWISE[1], DEPTHWISE[7]])
+def test_depthwise_backward_one_gradient(case, rng):
+    x, w, b, y, gy, (gx, gw, _) = _run(case, rng, ember.float64, False, 2)
+    args = [ember.tensor(a) for a in (gy, x, w)] + [list(case[7]), list(case[8]),
+                                                    list(case[9]), case[10]]
+    only_x = _C.conv2d_backward(*args, True, False, False)
+    only_w = _C.conv2d_backward(*args, False, True, False)
+    assert only_x[1] is None and only_w[0] is None
+    assert_close(only_x[0], np.asarray(gx), rtol=0, atol=0)
+    assert_close(only_w[1], np.asarray(gw), rtol=0, atol=0)
+
+
 @pytest.mark.parametrize("case", DEPTHWISE[2:])
 def test_depthwise_float32_every_capability(case, capability, rng):
     x, w, b, y, gy, (gx, gw, gb) = _run(case, rng, ember.float32, False, 2)

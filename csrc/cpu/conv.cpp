@@ -294,34 +294,32 @@ void depthwise_backward_t(const DepthwiseBackwardArgs& a) {
   const T* gy = static_cast<const T*>(a.gy);
   const T* w = static_cast<const T*>(a.w);
   parallel_for(0, g.c, 1, [&](int64_t b, int64_t e) {
-    std::vector<T> buf(std::max(a.gw ? sx.size() : 0, a.gx ? sg.size() : 0));
-    std::vector<T> grow(round_up(g.ow, L), T(0)), acc(a.mult * taps * L), wf(taps);
+    // x and gy padded side by side: one image's planes are used for gw and then for gx while
+    // gy's planes are still in cache.
+    std::vector<T> xbuf(a.gw ? sx.size() : 0), gbuf(a.gx ? sg.size() : 0);
+    std::vector<T> grow(round_up(g.ow, L), T(0)), acc(a.mult * taps * L), wf(a.mult * taps);
     for (int64_t c = b; c < e; ++c) {
-      if (a.gw) {
-        std::fill(acc.begin(), acc.end(), T(0));
-        for (int64_t n = 0; n < a.n; ++n) {
-          fill_padded(buf.data(), sx, static_cast<const T*>(a.x) + (n * g.c + c) * in_plane,
+      std::fill(acc.begin(), acc.end(), T(0));
+      for (int64_t t = 0; t < a.mult * taps; ++t)  // the flipped kernels, for gx
+        wf[t] = w[c * a.mult * taps + t / taps * taps + taps - 1 - t % taps];
+      for (int64_t n = 0; n < a.n; ++n) {
+        if (a.gw)
+          fill_padded(xbuf.data(), sx, static_cast<const T*>(a.x) + (n * g.c + c) * in_plane,
                       g.h, g.w, g.pt, g.pl, 1, 1);
-          for (int64_t j = 0; j < a.mult; ++j)
-            weight_grad_plane(buf.data(), sx, gy + (n * oc + c * a.mult + j) * plane,
-                              grow.data(), acc.data() + j * taps * L);
-        }
-        T* gwc = static_cast<T*>(a.gw) + c * a.mult * taps;
-        for (int64_t t = 0; t < a.mult * taps; ++t) {
-          T s = T(0);
-          for (int64_t l = 0; l < L; ++l) s += acc[t * L + l];
-          gwc[t] = s;
+        for (int64_t j = 0; j < a.mult; ++j) {
+          const T* gyo = gy + (n * oc + c * a.mult + j) * plane;
+          if (a.gw) weight_grad_plane(xbuf.data(), sx, gyo, grow.data(), acc.data() + j * taps * L);
+          if (!a.gx) continue;
+          fill_padded(gbuf.data(), sg, gyo, g.oh, g.ow, (g.kh - 1) * g.dh - g.pt,
+                      (g.kw - 1) * g.dw - g.pl, g.sh, g.sw);
+          stencil_plane(gbuf.data(), sg, wf.data() + j * taps, T(0), j > 0,
+                        static_cast<T*>(a.gx) + (n * g.c + c) * in_plane);
         }
       }
-      for (int64_t n = 0; a.gx && n < a.n; ++n) {
-        T* gx = static_cast<T*>(a.gx) + (n * g.c + c) * in_plane;
-        for (int64_t j = 0; j < a.mult; ++j) {
-          const int64_t o = c * a.mult + j;
-          for (int64_t t = 0; t < taps; ++t) wf[t] = w[o * taps + taps - 1 - t];
-          fill_padded(buf.data(), sg, gy + (n * oc + o) * plane, g.oh, g.ow,
-                      (g.kh - 1) * g.dh - g.pt, (g.kw - 1) * g.dw - g.pl, g.sh, g.sw);
-          stencil_plane(buf.data(), sg, wf.data(), T(0), j > 0, gx);
-        }
+      for (int64_t t = 0; a.gw && t < a.mult * taps; ++t) {
+        T s = T(0);
+        for (int64_t l = 0; l < L; ++l) s += acc[t * L + l];
+        static_cast<T*>(a.gw)[c * a.mult * taps + t] = s;
       }
     }
   });
@@ -329,18 +327,21 @@ void depthwise_backward_t(const DepthwiseBackwardArgs& a) {
 
 template <class T>
 void channel_sum_t(const ChannelSumArgs& a) {
+  constexpr int64_t L = kLanes<T>;
   const T* g = static_cast<const T*>(a.g);
   T* out = static_cast<T*>(a.out);
   const int64_t grain = a.n * a.plane >= 32768 ? 1 : 32768 / (a.n * a.plane + 1) + 1;
   parallel_for(0, a.o, grain, [&](int64_t b, int64_t e) {
     for (int64_t o = b; o < e; ++o) {
+      Vec<T> acc = Vec<T>{};  // lane-wise partial sums: a serial scalar sum does not vectorise
       T s = T(0);
       for (int64_t n = 0; n < a.n; ++n) {
         const T* p = g + (n * a.o + o) * a.plane;
-        T part = T(0);
-        for (int64_t i = 0; i < a.plane; ++i) part += p[i];
-        s += part;
+        int64_t i = 0;
+        for (; i + L <= a.plane; i += L) acc += loadu(p + i);
+        for (; i < a.plane; ++i) s += p[i];
       }
+      for (int64_t l = 0; l < L; ++l) s += acc[l];
       out[o] = s;
     }
   });

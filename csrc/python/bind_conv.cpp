@@ -4,13 +4,14 @@
 // ones direct kernels. Backward: gw_g += gy_g @ col^T, gx = col2im(W_g^T @ gy_g).
 // GEMM shapes: small images are put side by side (one wider GEMM for several images), large
 // ones are cut into bands of output rows (a cache-sized col per GEMM).
-// Threads: with at least two images the batch is split, one chunk (and one scratch) per
-// thread, and each GEMM runs single-threaded; otherwise the GEMM gets every thread.
+// Threads: with at least two images each thread (with its own scratch) takes blocks of images
+// from a shared counter and runs single-threaded GEMMs; otherwise the GEMM gets every thread.
 // Work: 2 * N * O * Ho * Wo * C/g * kh * kw FLOPs forward, twice that backward, i.e.
 // 2 * C/g * kh * kw per output element: 1152 for 64->64 3x3, 294 for the 3->64 7x7 stem, 128
 // for a 64->256 1x1 (compute-bound), but 18 for 1->32 3x3 and for a 3x3 depthwise (bound by
 // the memory traffic of the output and its col / input).
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -125,20 +126,38 @@ GemmProblem gemm(const Conv& cv, int64_t m, int64_t n, int64_t k, const void* a,
   return p;
 }
 
-// Runs body(chunk, first_image, end_image, gemm_threads) over the batch: one chunk per
-// thread when the batch is split, else a single chunk whose GEMMs take every thread.
-template <class F>
-int64_t for_batches(int64_t n, const F& body) {
+int64_t batch_chunks(int64_t n) {
   const int threads = get_num_threads();
-  const int64_t chunks = (threads > 1 && n >= 2) ? std::min<int64_t>(threads, n) : 1;
+  return (threads > 1 && n >= 2) ? std::min<int64_t>(threads, n) : 1;
+}
+
+// Runs body(chunk, first_image, end_image, gemm_threads, first_of_chunk) over blocks of at
+// most nb images. With several threads and images each thread is a chunk (with its own
+// scratch) that takes the next block from a shared counter: a static split waits for its
+// slowest part, and on a shared machine one core is often busy with something else. Otherwise
+// a single chunk runs every block with GEMMs that take every thread. ran[ch]: chunk ch ran a
+// block.
+template <class F>
+void for_batches(int64_t n, int64_t nb, std::vector<char>& ran, const F& body) {
+  const int threads = get_num_threads();
+  const int64_t chunks = batch_chunks(n);
+  ran.assign(chunks, 0);
   if (chunks == 1) {
-    body(0, 0, n, threads);
-    return 1;
+    for (int64_t i = 0; i < n; i += nb) body(0, i, std::min(n, i + nb), threads, i == 0);
+    ran[0] = n > 0;
+    return;
   }
+  // Blocks small enough that every thread gets about two.
+  nb = std::max<int64_t>(1, std::min(nb, n / (2 * chunks)));
+  std::atomic<int64_t> next{0};
   parallel_for(0, chunks, 1, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) body(i, n * i / chunks, n * (i + 1) / chunks, 1);
+    for (int64_t ch = b; ch < e; ++ch) {
+      for (int64_t i = next.fetch_add(nb); i < n; i = next.fetch_add(nb)) {
+        body(ch, i, std::min(n, i + nb), 1, !ran[ch]);
+        ran[ch] = 1;
+      }
+    }
   });
-  return chunks;
 }
 
 // Images per GEMM: small outputs are batched side by side (col is K x (nb * L)) so that each
@@ -272,9 +291,9 @@ Tensor forward_impl(const Tensor& x, const Tensor& w, const std::optional<Tensor
     return cast(y, res);
   }
   const Scratch sc(cv);
-  const int64_t chunks = std::min<int64_t>(get_num_threads(), cv.n);
-  std::unique_ptr<char[]> buf(new char[sc.bytes() * chunks + 1]);
-  for_batches(cv.n, [&](int64_t ch, int64_t b, int64_t e, int threads) {
+  std::unique_ptr<char[]> buf(new char[sc.bytes() * batch_chunks(cv.n) + 1]);
+  std::vector<char> ran;
+  for_batches(cv.n, sc.nb, ran, [&](int64_t ch, int64_t b, int64_t e, int threads, bool) {
     forward_chunk(cv, xp, wp, bp, yp, buf.get() + ch * sc.bytes(), b, e, threads, dev);
   });
   return cast(y, res);
@@ -314,9 +333,9 @@ void backward_banded(const Conv& cv, const char* gy, const char* src, const char
   }
 }
 
-// gw (into gw_out, which the chunk's first block overwrites) and gx for images [b, e).
+// gw (into gw_out, overwritten when `first`, else accumulated) and gx for images [b, e).
 void backward_chunk(const Conv& cv, char* gyp, const char* xp, const char* wp, char* gxp,
-                    char* gw_out, char* scratch, int64_t b, int64_t e, int threads,
+                    char* gw_out, char* scratch, int64_t b, int64_t e, bool first, int threads,
                     Device dev) {
   const Scratch sc(cv);
   const int64_t isz = static_cast<int64_t>(itemsize(cv.cd));
@@ -332,8 +351,8 @@ void backward_chunk(const Conv& cv, char* gyp, const char* xp, const char* wp, c
       if (banded(cv)) {
         backward_banded(cv, gy, xp + slab_off, wp + gi * cv.og * cv.k * isz,
                         gxp ? gxp + slab_off : nullptr,
-                        gw_out ? gw_out + gi * cv.og * cv.k * isz : nullptr, col, i0 == b,
-                        threads, dev);
+                        gw_out ? gw_out + gi * cv.og * cv.k * isz : nullptr, col,
+                        first && i0 == b, threads, dev);
         continue;
       }
       if (m > 1) {
@@ -344,7 +363,8 @@ void backward_chunk(const Conv& cv, char* gyp, const char* xp, const char* wp, c
         if (!cv.direct) im2col_block(cv, xp, col, i0, m, gi, dev);
         // gw_g (og x k) += gy_g (og x width) @ col^T (width x k)
         gemm_fn(gemm(cv, cv.og, cv.k, width, gy, width, 1, cv.direct ? xp + slab_off : col, 1,
-                     width, gw_out + gi * cv.og * cv.k * isz, i0 == b ? 0.0 : 1.0, threads));
+                     width, gw_out + gi * cv.og * cv.k * isz, first && i0 == b ? 0.0 : 1.0,
+                     threads));
       }
       if (gxp) {
         // col (k x width) = W_g^T (k x og) @ gy_g (og x width), scattered back per image
@@ -391,16 +411,19 @@ py::tuple backward_impl(const Tensor& grad, const Tensor& x, const Tensor& w, co
       conv_depthwise_backward_kernel.pick(x.device())(a);
     } else if ((need_x || need_w) && cv.n > 0 && cv.l > 0) {
       const Scratch sc(cv);
-      const int64_t chunks = std::min<int64_t>(get_num_threads(), cv.n);
       const int64_t per = sc.bytes() + (need_w ? static_cast<int64_t>(isz) * wnum : 0);
-      std::unique_ptr<char[]> buf(new char[per * chunks + 1]);
-      const int64_t used = for_batches(cv.n, [&](int64_t ch, int64_t b, int64_t e, int t) {
+      std::unique_ptr<char[]> buf(new char[per * batch_chunks(cv.n) + 1]);
+      std::vector<char> ran;
+      for_batches(cv.n, sc.nb, ran, [&](int64_t ch, int64_t b, int64_t e, int t, bool first) {
         char* mine = buf.get() + ch * per;
         char* gw_out = !need_w ? nullptr : ch == 0 ? gw.data_ptr() : mine + sc.bytes();
         backward_chunk(cv, gy.data_ptr(), xin.data_ptr(), win.data_ptr(),
-                       need_x ? gx.data_ptr() : nullptr, gw_out, mine, b, e, t, x.device());
+                       need_x ? gx.data_ptr() : nullptr, gw_out, mine, b, e, first, t,
+                       x.device());
       });
-      for (int64_t ch = 1; need_w && ch < used; ++ch) {
+      if (need_w && !ran[0]) std::memset(gw.data_ptr(), 0, wnum * isz);
+      for (int64_t ch = 1; need_w && ch < static_cast<int64_t>(ran.size()); ++ch) {
+        if (!ran[ch]) continue;
         const char* part = buf.get() + ch * per + sc.bytes();
         if (cv.cd == DType::Float64) add_into<double>(gw.data_ptr(), part, wnum);
         else add_into<float>(gw.data_ptr(), part, wnum);
