@@ -160,19 +160,25 @@ void for_batches(int64_t n, int64_t nb, std::vector<char>& ran, const F& body) {
   });
 }
 
-// Images per GEMM: small outputs are batched side by side (col is K x (nb * L)) so that each
-// GEMM is wide enough to amortise its packing; the output then goes through a scratch matrix.
-constexpr int64_t kBlockCols = 2048;
-// A large image is convolved a band of output rows at a time, so that its col block (K x band)
-// stays in cache between im2col writing it and the GEMM packing it. A band is a convolution of
-// fewer output rows with the top padding shifted by the rows skipped.
-constexpr int64_t kBandCols = 512;
+// Columns per GEMM. im2col writes col (K x cols) and the GEMM's packing reads it back right
+// away, making a copy of the same size, so col is sized to a share of the L2 cache (2 MiB on
+// the machines measured), but at least kMinCols wide so that packing W is amortised.
+constexpr int64_t kColBytes = 512 << 10, kMinCols = 128, kMaxCols = 2048;
+int64_t gemm_cols(const Conv& cv) {
+  const int64_t per_col = cv.k * static_cast<int64_t>(itemsize(cv.cd));
+  return std::clamp<int64_t>(kColBytes / per_col, kMinCols, kMaxCols);
+}
 
-bool banded(const Conv& cv) { return !cv.direct && cv.l >= 2 * kBandCols; }
+// Small outputs are batched side by side (col is K x (nb * L)) so that each GEMM is wide
+// enough; the output then goes through a scratch matrix. A large image is convolved a band of
+// output rows at a time: a band is a convolution of fewer output rows with the top padding
+// shifted by the rows skipped.
+bool banded(const Conv& cv) { return !cv.direct && cv.l >= 2 * gemm_cols(cv); }
+int64_t band_rows(const Conv& cv) { return std::max<int64_t>(1, gemm_cols(cv) / cv.g.ow); }
 
 int64_t block_images(const Conv& cv) {
   if (cv.direct || banded(cv)) return 1;
-  return std::max<int64_t>(1, std::min<int64_t>(kBlockCols / cv.l, cv.n));
+  return std::max<int64_t>(1, std::min<int64_t>(gemm_cols(cv) / cv.l, cv.n));
 }
 
 // Scratch of one chunk: col (K x nb*L) and, when nb > 1, an (og x nb*L) output/grad matrix.
@@ -180,8 +186,7 @@ struct Scratch {
   int64_t nb, col_bytes, tmp_bytes;
   explicit Scratch(const Conv& cv) : nb(block_images(cv)) {
     const int64_t isz = static_cast<int64_t>(itemsize(cv.cd));
-    const int64_t band = banded(cv) ? std::max<int64_t>(1, kBandCols / cv.g.ow) * cv.g.ow
-                                    : nb * cv.l;
+    const int64_t band = banded(cv) ? band_rows(cv) * cv.g.ow : nb * cv.l;
     col_bytes = cv.direct ? 0 : isz * cv.k * std::min(band, nb * cv.l);
     tmp_bytes = nb > 1 ? isz * cv.og * nb * cv.l : 0;
   }
@@ -214,7 +219,7 @@ void im2col_block(const Conv& cv, const char* xp, char* col, int64_t i0, int64_t
 void forward_banded(const Conv& cv, const char* src, const char* wg, const char* bg, char* yg,
                     char* col, int threads, Device dev) {
   const int64_t isz = static_cast<int64_t>(itemsize(cv.cd));
-  const int64_t rows = std::max<int64_t>(1, kBandCols / cv.g.ow);
+  const int64_t rows = band_rows(cv);
   for (int64_t oy0 = 0; oy0 < cv.g.oh; oy0 += rows) {
     ConvGeom band = cv.g;
     band.oh = std::min(rows, cv.g.oh - oy0);
@@ -312,7 +317,7 @@ void add_into(char* dst, const char* src, int64_t n) {
 void backward_banded(const Conv& cv, const char* gy, const char* src, const char* wg, char* gx,
                      char* gw, char* col, bool first, int threads, Device dev) {
   const int64_t isz = static_cast<int64_t>(itemsize(cv.cd));
-  const int64_t rows = std::max<int64_t>(1, kBandCols / cv.g.ow);
+  const int64_t rows = band_rows(cv);
   if (gx) std::memset(gx, 0, cv.cg * cv.g.h * cv.g.w * isz);
   GemmFn gemm_fn = gemm_kernel.pick(dev);
   for (int64_t oy0 = 0; oy0 < cv.g.oh; oy0 += rows) {
