@@ -155,9 +155,21 @@ DEPTHWISE = [
 ]
 
 
-@pytest.mark.parametrize("case", DEPTHWISE)
+# Dense with few input channels and depth >= 27 (the direct kernel): output widths of 1 to 5
+# vectors with a partial last one, 11 output channels (a block of 8, then one at a time).
+DIRECT = [
+    (2, 3, 9, 8, 11, 3, 3, (1, 1), (1, 1, 1, 1), (1, 1), 1),
+    (1, 4, 6, 40, 11, 3, 3, (1, 1), (0, 1, 2, 0), (1, 1), 1),
+    (2, 3, 7, 57, 9, 3, 3, (1, 1), (1, 1, 1, 1), (1, 2), 1),
+    (1, 3, 5, 70, 8, 3, 3, (1, 1), (1, 1, 1, 1), (1, 1), 1),
+    (2, 3, 30, 121, 11, 7, 7, (2, 2), (3, 3, 3, 3), (1, 1), 1),  # the stem, 61 wide
+    (1, 2, 20, 33, 5, 5, 4, (3, 2), (4, 0, 1, 5), (2, 1), 1),
+]
+
+
+@pytest.mark.parametrize("case", DEPTHWISE + DIRECT)
 @pytest.mark.parametrize("threads", [1, 2])
-def test_depthwise_matches_reference(case, threads, rng):
+def test_direct_kernels_match_reference(case, threads, rng):
     x, w, b, y, gy, (gx, gw, gb) = _run(case, rng, ember.float64, True, threads)
     s, p, d = case[7], case[8], case[9]
     assert_close(y, ref_conv(x, w, b, s, p, d))
@@ -179,8 +191,8 @@ def test_depthwise_backward_one_gradient(case, rng):
     assert_close(only_w[1], np.asarray(gw), rtol=0, atol=0)
 
 
-@pytest.mark.parametrize("case", DEPTHWISE[2:])
-def test_depthwise_float32_every_capability(case, capability, rng):
+@pytest.mark.parametrize("case", DEPTHWISE[2:] + DIRECT)
+def test_direct_kernels_float32_every_capability(case, capability, rng):
     x, w, b, y, gy, (gx, gw, gb) = _run(case, rng, ember.float32, False, 2)
     s, p, d = case[7], case[8], case[9]
     assert_close(y, ref_conv(x, w, b, s, p, d), rtol=1e-5, atol=1e-5)

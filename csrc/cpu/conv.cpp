@@ -58,6 +58,13 @@ inline void storeu(T* p, Vec<T> v) {
   std::memcpy(p, &v, sizeof v);
 }
 
+// All lanes x. x - 0 is exactly x (-0 included), so this folds to one broadcast; 0 + x does
+// not (it turns -0 into +0), and costs an add and a register shuffle per call.
+template <class T>
+inline Vec<T> bcast(T x) {
+  return x - Vec<T>{};
+}
+
 inline int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
 // A (kh, kw) stencil producing an (oh, ow) plane from a padded buffer: off[t] is tap t's offset
@@ -203,14 +210,14 @@ inline void stencil_block(const T* base, const Stencil& st, const T* w, T bias, 
                           T* dst, int64_t n) {
   constexpr int64_t L = kLanes<T>;
   Vec<T> acc[NV];
-  for (int v = 0; v < NV; ++v) acc[v] = Vec<T>{} + bias;
+  for (int v = 0; v < NV; ++v) acc[v] = bcast(bias);
   if (add) {
     T tmp[NV * L] = {};
     std::memcpy(tmp, dst, sizeof(T) * n);
     for (int v = 0; v < NV; ++v) acc[v] = loadu(tmp + v * L);
   }
   for (int64_t t = 0; t < st.taps; ++t) {
-    const Vec<T> wv = Vec<T>{} + w[t];
+    const Vec<T> wv = bcast(w[t]);
     const T* p = base + st.off[t];
     for (int v = 0; v < NV; ++v) acc[v] += wv * loadu(p + v * L);
   }
@@ -258,6 +265,109 @@ void depthwise_t(const DepthwiseArgs& a) {
         const T bias = a.bias ? static_cast<const T*>(a.bias)[o] : T(0);
         stencil_plane(buf.data(), st, static_cast<const T*>(a.w) + o * st.taps, bias, false,
                       static_cast<T*>(a.y) + (i / g.c * g.c * a.mult + o) * g.oh * g.ow);
+      }
+    }
+  });
+}
+
+// Dense convolution with few input channels (the 3-channel stem): an implicit GEMM straight
+// from the padded input. Each block keeps MB output channels x NV vectors of output columns
+// in registers; per (channel, tap) step it loads NV input vectors (contiguous thanks to the
+// column phases) and broadcasts MB weights from wt, laid out (c, tap, o). Output rows are
+// contiguous NCHW, so results are stored as they are, with no col matrix and no packing.
+// MB x NV accumulators fill most of the 32 AVX-512 registers; the 64-byte vector is two
+// registers of the 16 on AVX2 and four on SSE, hence the smaller block there.
+#ifdef __AVX512F__
+constexpr int kDirectMB = 8, kDirectNV = 3;
+#else
+constexpr int kDirectMB = 4, kDirectNV = 1;
+#endif
+
+template <class T, int MB, int NV>
+inline void direct_block(const T* xb, int64_t cstride, int64_t c, const Stencil& st,
+                         const T* wt, int64_t o, const T* bias, T* y, int64_t plane,
+                         int64_t n) {
+  constexpr int64_t L = kLanes<T>;
+  Vec<T> acc[MB][NV];
+  for (int m = 0; m < MB; ++m)
+    for (int v = 0; v < NV; ++v) acc[m][v] = bcast(bias ? bias[m] : T(0));
+  for (int64_t ci = 0; ci < c; ++ci) {
+    for (int64_t t = 0; t < st.taps; ++t) {
+      const T* p = xb + ci * cstride + st.off[t];
+      const T* wk = wt + (ci * st.taps + t) * o;
+      Vec<T> xv[NV];
+      for (int v = 0; v < NV; ++v) xv[v] = loadu(p + v * L);
+      for (int m = 0; m < MB; ++m) {
+        const Vec<T> wv = bcast(wk[m]);
+        for (int v = 0; v < NV; ++v) acc[m][v] += wv * xv[v];
+      }
+    }
+  }
+  for (int m = 0; m < MB; ++m) {
+    T* dst = y + m * plane;
+    if (n == NV * L) {
+      for (int v = 0; v < NV; ++v) storeu(dst + v * L, acc[m][v]);
+      continue;
+    }
+    T tmp[NV * L];
+    for (int v = 0; v < NV; ++v) storeu(tmp + v * L, acc[m][v]);
+    std::memcpy(dst, tmp, sizeof(T) * n);
+  }
+}
+
+// MB output channels of one output row, in blocks of kDirectNV vectors; a remainder of one
+// vector is avoided where possible (its loads do not amortise the MB broadcasts) by ending
+// with one or two blocks of 2 (for kDirectNV = 3). The last vector may be partial.
+template <class T, int MB>
+void direct_row(const T* xb, int64_t cstride, int64_t c, const Stencil& st, const T* wt,
+                int64_t o, const T* bias, T* y, int64_t plane) {
+  constexpr int64_t L = kLanes<T>, NV = kDirectNV;
+  const int64_t nvec = (st.ow + L - 1) / L;
+  const int64_t small = NV != 3 ? 0 : nvec % 3 == 2 ? 1 : nvec % 3 == 1 && nvec > 3 ? 2 : 0;
+  const int64_t big = (nvec - small * (NV - 1)) / NV;
+  int64_t ox = 0;
+  for (int64_t i = 0; i < big; ++i, ox += NV * L)
+    direct_block<T, MB, NV>(xb + ox, cstride, c, st, wt, o, bias, y + ox, plane,
+                            std::min(NV * L, st.ow - ox));
+  for (int64_t i = 0; i < small; ++i, ox += (NV - 1) * L)
+    direct_block<T, MB, (NV > 1 ? NV - 1 : 1)>(xb + ox, cstride, c, st, wt, o, bias, y + ox,
+                                               plane, std::min((NV - 1) * L, st.ow - ox));
+  for (; ox < st.ow; ox += L)
+    direct_block<T, MB, 1>(xb + ox, cstride, c, st, wt, o, bias, y + ox, plane,
+                           std::min(L, st.ow - ox));
+}
+
+template <class T>
+void direct_t(const DirectArgs& a) {
+  const ConvGeom& g = a.g;
+  constexpr int64_t kMB = kDirectMB;
+  // Bands of about 512 outputs: enough work per task, a padded input band that stays in L1/L2.
+  const int64_t rows = std::min(g.oh, std::max<int64_t>(1, 512 / g.ow));
+  const int64_t bands = (g.oh + rows - 1) / rows, plane = g.oh * g.ow;
+  const Stencil st(g.kh, g.kw, g.dh, g.dw, rows, g.ow, g.sh, g.sw, kLanes<T>);
+  const T* w = static_cast<const T*>(a.w);
+  const T* bias = static_cast<const T*>(a.bias);
+  std::vector<T> wt(a.o * g.c * st.taps);  // (c, tap, o)
+  for (int64_t oc = 0; oc < a.o; ++oc)
+    for (int64_t k = 0; k < g.c * st.taps; ++k) wt[k * a.o + oc] = w[oc * g.c * st.taps + k];
+  parallel_for(0, a.n * bands, 1, [&](int64_t b, int64_t e) {
+    std::vector<T> buf(g.c * st.size());
+    for (int64_t i = b; i < e; ++i) {
+      const int64_t n = i / bands, oy0 = i % bands * rows;
+      for (int64_t ci = 0; ci < g.c; ++ci)  // rows past the image's last are zeros
+        fill_padded(buf.data() + ci * st.size(), st,
+                    static_cast<const T*>(a.x) + (n * g.c + ci) * g.h * g.w, g.h, g.w,
+                    g.pt - oy0 * g.sh, g.pl, 1, 1);
+      for (int64_t oy = 0; oy < std::min(rows, g.oh - oy0); ++oy) {
+        const T* xb = buf.data() + oy * g.sh * st.rstride;
+        T* y = static_cast<T*>(a.y) + n * a.o * plane + (oy0 + oy) * g.ow;
+        int64_t oc = 0;
+        for (; oc + kMB <= a.o; oc += kMB)
+          direct_row<T, kMB>(xb, st.size(), g.c, st, wt.data() + oc, a.o,
+                             bias ? bias + oc : nullptr, y + oc * plane, plane);
+        for (; oc < a.o; ++oc)
+          direct_row<T, 1>(xb, st.size(), g.c, st, wt.data() + oc, a.o,
+                           bias ? bias + oc : nullptr, y + oc * plane, plane);
       }
     }
   });
@@ -359,6 +469,9 @@ void depthwise(const DepthwiseArgs& a) {
 void depthwise_backward(const DepthwiseBackwardArgs& a) {
   a.dtype == DType::Float64 ? depthwise_backward_t<double>(a) : depthwise_backward_t<float>(a);
 }
+void direct(const DirectArgs& a) {
+  a.dtype == DType::Float64 ? direct_t<double>(a) : direct_t<float>(a);
+}
 void channel_sum(const ChannelSumArgs& a) {
   a.dtype == DType::Float64 ? channel_sum_t<double>(a) : channel_sum_t<float>(a);
 }
@@ -369,6 +482,7 @@ EMBER_REGISTER_CPU(im2col_kernel, im2col);
 EMBER_REGISTER_CPU(col2im_kernel, col2im);
 EMBER_REGISTER_CPU(conv_depthwise_kernel, depthwise);
 EMBER_REGISTER_CPU(conv_depthwise_backward_kernel, depthwise_backward);
+EMBER_REGISTER_CPU(conv_direct_kernel, direct);
 EMBER_REGISTER_CPU(channel_sum_kernel, channel_sum);
 
 }  // namespace ember::cpu

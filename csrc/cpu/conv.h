@@ -56,6 +56,21 @@ struct DepthwiseBackwardArgs {
 using DepthwiseBackwardFn = void (*)(const DepthwiseBackwardArgs&);
 extern DispatchTable<DepthwiseBackwardFn> conv_depthwise_backward_kernel;
 
+// Dense forward (groups == 1) computed straight from the input, for few input channels
+// (where im2col would copy each input value kh * kw times for a shallow GEMM). Parallel over
+// (image, band of output rows).
+struct DirectArgs {
+  ConvGeom g;  // c: input channels
+  int64_t n, o;
+  const void* x;
+  const void* w;     // (o, c, kh, kw)
+  const void* bias;  // (o) or null
+  void* y;
+  DType dtype;
+};
+using DirectFn = void (*)(const DirectArgs&);
+extern DispatchTable<DirectFn> conv_direct_kernel;
+
 // gb[o] = sum over n and the plane of grad_y[n, o, :]; (n, o, plane) contiguous.
 struct ChannelSumArgs {
   int64_t n, o, plane;
