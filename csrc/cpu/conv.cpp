@@ -126,6 +126,11 @@ void fill_padded(T* buf, const Stencil& st, const T* src, int64_t h, int64_t w, 
   }
 }
 
+template <class T>
+inline void add_row(T* __restrict dst, const T* __restrict src, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) dst[i] += src[i];
+}
+
 // Strided columns: each channel is first split into its column phases (zero-padded), so that
 // every (tap, output row) of col is one contiguous copy instead of a gather with bounds tests.
 template <class T>
@@ -176,9 +181,40 @@ void im2col_t(const ColArgs& a) {
   }
 }
 
+// The adjoint of im2col_strided: the taps accumulate into a zeroed phase buffer with
+// contiguous adds, and the buffer is added into the channel's plane once.
+template <class T>
+void col2im_strided(const ColArgs& a) {
+  const ConvGeom& g = a.g;
+  const Stencil st(g.kh, g.kw, g.dh, g.dw, g.oh, g.ow, g.sh, g.sw, 1);
+  thread_local std::vector<T> buf;
+  if (static_cast<int64_t>(buf.size()) < st.size()) buf.resize(st.size());
+  const T* row = static_cast<const T*>(a.col);
+  for (int64_t c = 0; c < g.c; ++c) {
+    std::fill(buf.begin(), buf.begin() + st.size(), T(0));
+    for (int64_t t = 0; t < st.taps; ++t, row += a.ld) {
+      for (int64_t oy = 0; oy < g.oh; ++oy)
+        add_row(buf.data() + oy * g.sh * st.rstride + st.off[t], row + oy * g.ow, g.ow);
+    }
+    T* plane = static_cast<T*>(a.img) + c * g.h * g.w;
+    for (int64_t r = 0; r < st.rows; ++r) {
+      const int64_t iy = r - g.pt;  // padded row r is image row iy
+      if (iy < 0 || iy >= g.h) continue;
+      for (int64_t ph = 0; ph < st.s; ++ph) {
+        int64_t lo, hi;  // phase column j is image column j * s + ph - pl
+        valid_cols(ph - g.pl, st.s, g.w, st.wph, lo, hi);
+        T* dst = plane + iy * g.w + ph - g.pl;
+        const T* src = buf.data() + r * st.rstride + ph * st.wph;
+        for (int64_t j = lo; j < hi; ++j) dst[j * st.s] += src[j];
+      }
+    }
+  }
+}
+
 template <class T>
 void col2im_t(const ColArgs& a) {
   const ConvGeom& g = a.g;
+  if (g.sw > 1) return col2im_strided<T>(a);
   T* img = static_cast<T*>(a.img);
   const T* row = static_cast<const T*>(a.col);
   for (int64_t c = 0; c < g.c; ++c) {
@@ -192,12 +228,7 @@ void col2im_t(const ColArgs& a) {
         for (int64_t oy = 0; oy < g.oh; ++oy, col += g.ow) {
           const int64_t iy = oy * g.sh - g.pt + ki * g.dh;
           if (iy < 0 || iy >= g.h) continue;
-          T* dst = plane + iy * g.w + off;
-          if (g.sw == 1) {
-            for (int64_t ox = lo; ox < hi; ++ox) dst[ox] += col[ox];
-          } else {
-            for (int64_t ox = lo; ox < hi; ++ox) dst[ox * g.sw] += col[ox];
-          }
+          add_row(plane + iy * g.w + off + lo, col + lo, hi - lo);
         }
       }
     }

@@ -1,5 +1,6 @@
-// conv2d building blocks: im2col / col2im over one (image, group) slab, a direct depthwise
-// forward and the per-channel bias gradient. The orchestration (GEMM calls, batching, threads)
+// conv2d building blocks: im2col / col2im over one (image, group) slab, direct depthwise
+// forward and backward kernels, a direct forward for few input channels and the per-channel
+// bias gradient. The orchestration (GEMM calls, batching, threads)
 // lives in python/bind_conv.cpp; kernels see contiguous float32 or float64 NCHW operands and
 // run single-threaded unless stated, since the caller already splits the batch.
 #pragma once
