@@ -304,7 +304,8 @@ void depthwise_t(const DepthwiseArgs& a) {
 // Dense convolution with few input channels (the 3-channel stem): an implicit GEMM straight
 // from the padded input. Each block keeps MB output channels x NV vectors of output columns
 // in registers; per (channel, tap) step it loads NV input vectors (contiguous thanks to the
-// column phases) and broadcasts MB weights from wt, laid out (c, tap, o). Output rows are
+// column phases) and broadcasts MB weights from wt, laid out (c, tap, m) per block of MB output
+// channels (one contiguous run per block, `o` apart from tap to tap). Output rows are
 // contiguous NCHW, so results are stored as they are, with no col matrix and no packing.
 // MB x NV accumulators fill most of the 32 AVX-512 registers; the 64-byte vector is two
 // registers of the 16 on AVX2 and four on SSE, hence the smaller block there.
@@ -378,9 +379,12 @@ void direct_t(const DirectArgs& a) {
   const Stencil st(g.kh, g.kw, g.dh, g.dw, rows, g.ow, g.sh, g.sw, kLanes<T>);
   const T* w = static_cast<const T*>(a.w);
   const T* bias = static_cast<const T*>(a.bias);
-  std::vector<T> wt(a.o * g.c * st.taps);  // (c, tap, o)
-  for (int64_t oc = 0; oc < a.o; ++oc)
-    for (int64_t k = 0; k < g.c * st.taps; ++k) wt[k * a.o + oc] = w[oc * g.c * st.taps + k];
+  const int64_t depth = g.c * st.taps, full = a.o / kMB * kMB;
+  std::vector<T> wt(a.o * depth);  // per block of kMB output channels (then of 1): (k, m)
+  for (int64_t oc = 0; oc < a.o; ++oc) {
+    const int64_t o0 = oc < full ? oc / kMB * kMB : oc, mb = oc < full ? kMB : 1;
+    for (int64_t k = 0; k < depth; ++k) wt[o0 * depth + k * mb + oc - o0] = w[oc * depth + k];
+  }
   parallel_for(0, a.n * bands, 1, [&](int64_t b, int64_t e) {
     std::vector<T> buf(g.c * st.size());
     for (int64_t i = b; i < e; ++i) {
@@ -394,10 +398,10 @@ void direct_t(const DirectArgs& a) {
         T* y = static_cast<T*>(a.y) + n * a.o * plane + (oy0 + oy) * g.ow;
         int64_t oc = 0;
         for (; oc + kMB <= a.o; oc += kMB)
-          direct_row<T, kMB>(xb, st.size(), g.c, st, wt.data() + oc, a.o,
+          direct_row<T, kMB>(xb, st.size(), g.c, st, wt.data() + oc * depth, kMB,
                              bias ? bias + oc : nullptr, y + oc * plane, plane);
         for (; oc < a.o; ++oc)
-          direct_row<T, 1>(xb, st.size(), g.c, st, wt.data() + oc, a.o,
+          direct_row<T, 1>(xb, st.size(), g.c, st, wt.data() + oc * depth, 1,
                            bias ? bias + oc : nullptr, y + oc * plane, plane);
       }
     }
