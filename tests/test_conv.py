@@ -74,8 +74,10 @@ CASES = [
     (2, 1, 1, 129, 3, 1, 7, (1, 2), (0, 0, 3, 3), (1, 1), 1),  # 1-d shaped
     (5, 8, 6, 6, 12, 3, 3, (1, 1), (1, 1, 1, 1), (1, 1), 4),
     (3, 2, 30, 30, 3, 3, 1, (1, 1), (0, 0, 0, 0), (1, 1), 1),  # 2 images per GEMM, then 1
-    (2, 3, 40, 37, 4, 3, 3, (1, 1), (1, 2, 0, 1), (2, 1), 1),  # forward in bands of rows
-    (1, 2, 70, 40, 3, 3, 3, (2, 1), (1, 1, 1, 1), (1, 1), 1),  # strided bands
+    (2, 3, 40, 37, 4, 3, 3, (1, 1), (1, 2, 0, 1), (2, 1), 1),
+    (1, 2, 70, 40, 3, 3, 3, (2, 1), (1, 1, 1, 1), (1, 1), 1),
+    (2, 32, 24, 23, 4, 3, 3, (1, 1), (1, 1, 1, 1), (1, 1), 1),  # deep: bands of output rows
+    (2, 32, 41, 30, 3, 3, 3, (2, 1), (1, 0, 1, 1), (1, 1), 1),  # strided bands
 ]
 
 
@@ -134,6 +136,69 @@ def test_conv2d_dtypes_every_capability(case, dtype, capability, rng):
     assert_close(gx, rx, rtol=r, atol=r * scale)
     assert_close(gw, rw, rtol=r, atol=r * math.sqrt(gy.size / gy.shape[1]) * 2)
     assert_close(gb, rb, rtol=r, atol=r * math.sqrt(gy.size / gy.shape[1]) * 2)
+
+
+# Depthwise (groups == C, direct kernels): odd widths around the vector length (16 floats,
+# 8 doubles) and its 4-vector blocks, channel multipliers, strides, dilations, padding wider
+# than the kernel, per-side padding, a single image.
+DEPTHWISE = [
+    (2, 3, 5, 1, 3, 3, 3, (1, 1), (1, 1, 1, 1), (1, 1), 3),  # width 1
+    (1, 2, 6, 7, 4, 3, 3, (1, 1), (1, 1, 1, 1), (1, 1), 2),  # multiplier 2, N=1
+    (2, 3, 4, 15, 3, 3, 3, (1, 1), (0, 2, 1, 3), (1, 1), 3),  # per-side padding
+    (2, 2, 5, 17, 2, 3, 3, (1, 1), (4, 4, 5, 5), (1, 1), 2),  # padding wider than the kernel
+    (2, 2, 6, 57, 6, 3, 3, (1, 1), (1, 1, 1, 1), (1, 1), 2),  # 57: 4 vectors, the last short
+    (1, 2, 5, 70, 2, 3, 3, (1, 1), (1, 1, 1, 1), (1, 1), 2),  # a full 64-lane block and more
+    (2, 3, 9, 33, 3, 3, 3, (2, 2), (1, 1, 1, 1), (1, 1), 3),  # stride 2
+    (2, 2, 9, 21, 4, 3, 3, (1, 2), (2, 2, 2, 2), (2, 2), 2),  # dilation 2, column stride 2
+    (2, 2, 8, 19, 2, 3, 5, (3, 2), (0, 1, 2, 0), (1, 3), 2),  # stride 3, dilation 3
+    (1, 2, 12, 12, 4, 7, 7, (2, 2), (3, 3, 3, 3), (1, 1), 2),  # 7x7 stride 2, multiplier 2
+]
+
+
+# Dense with few input channels and depth >= 27 (the direct kernel): output widths of 1 to 5
+# vectors with a partial last one, 11 output channels (a block of 8, then one at a time).
+DIRECT = [
+    (2, 3, 9, 8, 11, 3, 3, (1, 1), (1, 1, 1, 1), (1, 1), 1),
+    (1, 4, 6, 40, 11, 3, 3, (1, 1), (0, 1, 2, 0), (1, 1), 1),
+    (2, 3, 7, 57, 9, 3, 3, (1, 1), (1, 1, 1, 1), (1, 2), 1),
+    (1, 3, 5, 70, 8, 3, 3, (1, 1), (1, 1, 1, 1), (1, 1), 1),
+    (2, 3, 30, 121, 11, 7, 7, (2, 2), (3, 3, 3, 3), (1, 1), 1),  # the stem, 61 wide
+    (1, 2, 20, 33, 5, 5, 4, (3, 2), (4, 0, 1, 5), (2, 1), 1),
+]
+
+
+@pytest.mark.parametrize("case", DEPTHWISE + DIRECT)
+@pytest.mark.parametrize("threads", [1, 2])
+def test_direct_kernels_match_reference(case, threads, rng):
+    x, w, b, y, gy, (gx, gw, gb) = _run(case, rng, ember.float64, True, threads)
+    s, p, d = case[7], case[8], case[9]
+    assert_close(y, ref_conv(x, w, b, s, p, d))
+    rx, rw, rb = ref_grads(gy, x, w, s, p, d)
+    assert_close(gx, rx)
+    assert_close(gw, rw, rtol=1e-11, atol=1e-11)
+    assert_close(gb, rb)
+
+
+@pytest.mark.parametrize("case", [DEPTHWISE[1], DEPTHWISE[7]])
+def test_depthwise_backward_one_gradient(case, rng):
+    x, w, b, y, gy, (gx, gw, _) = _run(case, rng, ember.float64, False, 2)
+    args = [ember.tensor(a) for a in (gy, x, w)] + [list(case[7]), list(case[8]),
+                                                    list(case[9]), case[10]]
+    only_x = _C.conv2d_backward(*args, True, False, False)
+    only_w = _C.conv2d_backward(*args, False, True, False)
+    assert only_x[1] is None and only_w[0] is None
+    assert_close(only_x[0], np.asarray(gx), rtol=0, atol=0)
+    assert_close(only_w[1], np.asarray(gw), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("case", DEPTHWISE[2:] + DIRECT)
+def test_direct_kernels_float32_every_capability(case, capability, rng):
+    x, w, b, y, gy, (gx, gw, gb) = _run(case, rng, ember.float32, False, 2)
+    s, p, d = case[7], case[8], case[9]
+    assert_close(y, ref_conv(x, w, b, s, p, d), rtol=1e-5, atol=1e-5)
+    rx, rw, _ = ref_grads(gy, x, w, s, p, d)
+    assert_close(gx, rx, rtol=1e-5, atol=1e-5)
+    assert_close(gw, rw, rtol=1e-5, atol=1e-4)
 
 
 def test_conv2d_non_contiguous_inputs(rng):

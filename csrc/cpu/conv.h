@@ -1,5 +1,6 @@
-// conv2d building blocks: im2col / col2im over one (image, group) slab, a direct depthwise
-// forward and the per-channel bias gradient. The orchestration (GEMM calls, batching, threads)
+// conv2d building blocks: im2col / col2im over one (image, group) slab, direct depthwise
+// forward and backward kernels, a direct forward for few input channels and the per-channel
+// bias gradient. The orchestration (GEMM calls, batching, threads)
 // lives in python/bind_conv.cpp; kernels see contiguous float32 or float64 NCHW operands and
 // run single-threaded unless stated, since the caller already splits the batch.
 #pragma once
@@ -55,6 +56,21 @@ struct DepthwiseBackwardArgs {
 };
 using DepthwiseBackwardFn = void (*)(const DepthwiseBackwardArgs&);
 extern DispatchTable<DepthwiseBackwardFn> conv_depthwise_backward_kernel;
+
+// Dense forward (groups == 1) computed straight from the input, for few input channels
+// (where im2col would copy each input value kh * kw times for a shallow GEMM). Parallel over
+// (image, band of output rows).
+struct DirectArgs {
+  ConvGeom g;  // c: input channels
+  int64_t n, o;
+  const void* x;
+  const void* w;     // (o, c, kh, kw)
+  const void* bias;  // (o) or null
+  void* y;
+  DType dtype;
+};
+using DirectFn = void (*)(const DirectArgs&);
+extern DispatchTable<DirectFn> conv_direct_kernel;
 
 // gb[o] = sum over n and the plane of grad_y[n, o, :]; (n, o, plane) contiguous.
 struct ChannelSumArgs {
