@@ -358,3 +358,26 @@ def test_layer_errors():
         Conv2d(3, 4, 3, padding_mode="reflect")
     with pytest.raises(ValueError, match=r"\[Conv2d\] groups=2"):
         Conv2d(3, 4, 3, groups=2)
+
+
+@pytest.mark.parametrize("shape", [(9, 3, 12, 12, 8, 3), (7, 16, 9, 9, 16, 3),
+                                   (5, 2, 20, 20, 4, 5)])
+def test_backward_is_deterministic_across_threads_timing(shape: tuple[int, ...]) -> None:
+    # The weight gradient sums one partial per thread; which images a partial holds must not
+    # depend on thread timing, or two identical runs (a run and its resumed copy) diverge.
+    n, c, h, w, o, k = shape
+    rng = np.random.default_rng(1)
+    x = ember.tensor(rng.standard_normal((n, c, h, w), dtype=np.float32))
+    wt = ember.tensor(rng.standard_normal((o, c, k, k), dtype=np.float32))
+    gy = ember.tensor(rng.standard_normal((n, o, h - k + 1, w - k + 1), dtype=np.float32))
+    before = ember.get_num_threads()
+    ember.set_num_threads(2)
+    try:
+        runs = [[t.numpy() for t in _C.conv2d_backward(gy, x, wt, [1, 1], [0, 0, 0, 0], [1, 1],
+                                                        1, True, True, True)]
+                for _ in range(6)]
+    finally:
+        ember.set_num_threads(before)
+    for other in runs[1:]:
+        for a, b in zip(runs[0], other, strict=True):
+            np.testing.assert_array_equal(a, b)

@@ -199,18 +199,31 @@ int64_t batch_chunks(int64_t n) {
 
 // Runs body(chunk, first_image, end_image, gemm_threads, first_of_chunk) over blocks of at
 // most nb images. With several threads and images each thread is a chunk (with its own
-// scratch) that takes the next block from a shared counter: a static split waits for its
-// slowest part, and on a shared machine one core is often busy with something else. Otherwise
-// a single chunk runs every block with GEMMs that take every thread. ran[ch]: chunk ch ran a
-// block.
+// scratch). For the forward (`dynamic`) a chunk takes the next block from a shared counter: a
+// static split waits for its slowest part, and on a shared machine one core is often busy
+// with something else. The backward sums a weight-gradient partial per chunk, so there each
+// chunk gets a fixed range of images: which images a partial holds, and so the rounding of
+// the sum, must not depend on thread timing (a run and its resumed copy match bit for bit).
+// Otherwise a single chunk runs every block with GEMMs that take every thread. ran[ch]: chunk
+// ch ran a block.
 template <class F>
-void for_batches(int64_t n, int64_t nb, std::vector<char>& ran, const F& body) {
+void for_batches(int64_t n, int64_t nb, bool dynamic, std::vector<char>& ran, const F& body) {
   const int threads = get_num_threads();
   const int64_t chunks = batch_chunks(n);
   ran.assign(chunks, 0);
   if (chunks == 1) {
     for (int64_t i = 0; i < n; i += nb) body(0, i, std::min(n, i + nb), threads, i == 0);
     ran[0] = n > 0;
+    return;
+  }
+  if (!dynamic) {
+    parallel_for(0, chunks, 1, [&](int64_t b, int64_t e) {
+      for (int64_t ch = b; ch < e; ++ch) {
+        const int64_t lo = n * ch / chunks, hi = n * (ch + 1) / chunks;
+        for (int64_t i = lo; i < hi; i += nb) body(ch, i, std::min(hi, i + nb), 1, i == lo);
+        ran[ch] = hi > lo;
+      }
+    });
     return;
   }
   // Blocks small enough that every thread gets about two.
@@ -410,7 +423,7 @@ Tensor forward_impl(const Tensor& x, const Tensor& w, const std::optional<Tensor
   const Scratch sc(cv);
   std::unique_ptr<char[]> buf(new char[sc.bytes() * batch_chunks(cv.n) + 1]);
   std::vector<char> ran;
-  for_batches(cv.n, sc.nb, ran, [&](int64_t ch, int64_t b, int64_t e, int threads, bool) {
+  for_batches(cv.n, sc.nb, true, ran, [&](int64_t ch, int64_t b, int64_t e, int threads, bool) {
     forward_chunk(cv, xp, wp, bp, yp, buf.get() + ch * sc.bytes(), b, e, threads, dev);
   });
   return cast(y, res);
@@ -547,7 +560,8 @@ py::tuple backward_impl(const Tensor& grad, const Tensor& x, const Tensor& w, co
       const int64_t per = sc.bytes() + (need_w ? static_cast<int64_t>(isz) * wnum : 0);
       std::unique_ptr<char[]> buf(new char[per * batch_chunks(cv.n) + 1]);
       std::vector<char> ran;
-      for_batches(cv.n, sc.nb, ran, [&](int64_t ch, int64_t b, int64_t e, int t, bool first) {
+      for_batches(cv.n, sc.nb, false, ran,
+                  [&](int64_t ch, int64_t b, int64_t e, int t, bool first) {
         char* mine = buf.get() + ch * per;
         char* gw_out = !need_w ? nullptr : ch == 0 ? gw.data_ptr() : mine + sc.bytes();
         backward_chunk(cv, gy.data_ptr(), xin.data_ptr(), win.data_ptr(),
