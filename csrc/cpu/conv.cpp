@@ -72,10 +72,12 @@ inline int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 struct Stencil {
   int64_t oh, ow, sh, s, wph, rows, rstride, taps;
   std::vector<int64_t> off;
+  // align_rows: every row and phase starts on a vector boundary (wph a multiple of lanes).
   Stencil(int64_t kh, int64_t kw, int64_t dh, int64_t dw, int64_t oh_, int64_t ow_,
-          int64_t sh_, int64_t sw, int64_t lanes)
+          int64_t sh_, int64_t sw, int64_t lanes, bool align_rows = false)
       : oh(oh_), ow(ow_), sh(sh_), s(sw), taps(kh * kw), off(kh * kw) {
     wph = round_up(ow, lanes) + (kw - 1) * dw / sw;
+    if (align_rows) wph = round_up(wph, lanes);
     rows = (oh - 1) * sh + (kh - 1) * dh + 1;
     rstride = sw * wph;
     for (int64_t ki = 0; ki < kh; ++ki)
@@ -376,7 +378,7 @@ void direct_t(const DirectArgs& a) {
   // Bands of about 512 outputs: enough work per task, a padded input band that stays in L1/L2.
   const int64_t rows = std::min(g.oh, std::max<int64_t>(1, 512 / g.ow));
   const int64_t bands = (g.oh + rows - 1) / rows, plane = g.oh * g.ow;
-  const Stencil st(g.kh, g.kw, g.dh, g.dw, rows, g.ow, g.sh, g.sw, kLanes<T>);
+  const Stencil st(g.kh, g.kw, g.dh, g.dw, rows, g.ow, g.sh, g.sw, kLanes<T>, true);
   const T* w = static_cast<const T*>(a.w);
   const T* bias = static_cast<const T*>(a.bias);
   const int64_t depth = g.c * st.taps, full = a.o / kMB * kMB;
@@ -386,15 +388,20 @@ void direct_t(const DirectArgs& a) {
     for (int64_t k = 0; k < depth; ++k) wt[o0 * depth + k * mb + oc - o0] = w[oc * depth + k];
   }
   parallel_for(0, a.n * bands, 1, [&](int64_t b, int64_t e) {
-    std::vector<T> buf(g.c * st.size());
+    // 64-byte aligned, so that with aligned rows the tap at column offset 0 loads whole
+    // cache lines and the process's heap layout does not change which loads split.
+    constexpr int64_t kAlignT = 64 / sizeof(T);
+    std::vector<T> store(g.c * st.size() + kAlignT);
+    T* const base = store.data() + (kAlignT - reinterpret_cast<uintptr_t>(store.data()) % 64 /
+                                                  sizeof(T)) % kAlignT;
     for (int64_t i = b; i < e; ++i) {
       const int64_t n = i / bands, oy0 = i % bands * rows;
       for (int64_t ci = 0; ci < g.c; ++ci)  // rows past the image's last are zeros
-        fill_padded(buf.data() + ci * st.size(), st,
+        fill_padded(base + ci * st.size(), st,
                     static_cast<const T*>(a.x) + (n * g.c + ci) * g.h * g.w, g.h, g.w,
                     g.pt - oy0 * g.sh, g.pl, 1, 1);
       for (int64_t oy = 0; oy < std::min(rows, g.oh - oy0); ++oy) {
-        const T* xb = buf.data() + oy * g.sh * st.rstride;
+        const T* xb = base + oy * g.sh * st.rstride;
         T* y = static_cast<T*>(a.y) + n * a.o * plane + (oy0 + oy) * g.ow;
         int64_t oc = 0;
         for (; oc + kMB <= a.o; oc += kMB)
