@@ -16,7 +16,7 @@ from typing import Any
 
 import ember
 import numpy as np
-from common import Case, torch
+from common import Case, fwd_bwd, torch
 
 # (name, N, C, O, H, W, k, stride, padding, groups)
 SHAPES = (
@@ -63,17 +63,6 @@ def _fwd(f: Callable[..., Any], x: Any, w: Any, b: Any, kw: dict) -> Callable[[]
     return lambda: f(x, w, b, **kw)
 
 
-def _fwd_bwd(f: Callable[..., Any], x: Any, w: Any, b: Any, gy: Any, kw: dict
-             ) -> Callable[[], Any]:
-    def run() -> Any:
-        for t in (x, w, b):
-            t.grad = None
-        f(x, w, b, **kw).backward(gy)
-        return x.grad
-
-    return run
-
-
 def _case(name: str, backward: bool, threads: int, n: int, c: int, o: int, h: int, w: int,
           k: int, s: int, p: int, g: int, algorithm: str | None = None) -> Callable[[], Case]:
     def build() -> Case:
@@ -93,8 +82,8 @@ def _case(name: str, backward: bool, threads: int, n: int, c: int, o: int, h: in
         for lib, (plain, param) in libs.items():
             f = _conv(lib)
             xs, ws, bs = param(x), param(wt), param(b)
-            fns[lib] = (_fwd_bwd(f, xs, ws, bs, plain(gy), kw) if backward
-                        else _fwd(f, xs, ws, bs, kw))
+            fwd = _fwd(f, xs, ws, bs, kw)
+            fns[lib] = fwd_bwd(fwd, (xs, ws, bs), plain(gy)) if backward else fwd
         fns["ember"] = _held(fns["ember"], algorithm)
         flops = 2.0 * n * o * ho * wo * (c // g) * k * k * (3 if backward else 1)
         call = "conv2d(x, w, b, stride, padding, groups)" + (

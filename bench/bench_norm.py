@@ -16,7 +16,7 @@ from typing import Any
 
 import ember
 import numpy as np
-from common import Case, torch
+from common import Case, fwd_bwd, torch
 
 # (op, name, shape, extra): batch norm over (N, C, H, W); layer norm over the last dim;
 # group norm with `extra` groups.
@@ -48,16 +48,6 @@ def _call(lib: str, op: str, x: Any, w: Any, b: Any, stats: tuple[Any, Any], ext
     return lambda: F.group_norm(x, extra, w, b)
 
 
-def _fwd_bwd(fwd: Callable[[], Any], leaves: tuple[Any, ...], gy: Any) -> Callable[[], Any]:
-    def run() -> Any:
-        for t in leaves:
-            t.grad = None
-        fwd().backward(gy)
-        return leaves[0].grad
-
-    return run
-
-
 def _case(op: str, name: str, shape: tuple[int, ...], extra: Any, backward: bool,
           threads: int) -> Callable[[], Case]:
     def build() -> Case:
@@ -78,7 +68,7 @@ def _case(op: str, name: str, shape: tuple[int, ...], extra: Any, backward: bool
                     t.requires_grad_(True)
             stats = (make(np.zeros(c, np.float32)), make(np.ones(c, np.float32)))
             fwd = _call(lib, op, xs, ws, bs, stats, extra)
-            fns[lib] = _fwd_bwd(fwd, (xs, ws, bs), make(gy)) if backward else fwd
+            fns[lib] = fwd_bwd(fwd, (xs, ws, bs), make(gy)) if backward else fwd
         call = {"batch_norm train": "batch_norm(x, rm, rv, w, b, training=True)",
                 "batch_norm eval": "batch_norm(x, rm, rv, w, b)",
                 "layer_norm": "layer_norm(x, (D,), w, b)",

@@ -124,6 +124,18 @@ def to_numpy(x: Any) -> np.ndarray:
     return np.asarray(x)
 
 
+def fwd_bwd(fwd: Callable[[], Any], leaves: tuple[Any, ...], gy: Any) -> Callable[[], Any]:
+    """A timed forward+backward: clears the leaves' gradients, runs ``fwd().backward(gy)``
+    and returns the first leaf's gradient (the value the libraries are compared on)."""
+    def run() -> Any:
+        for t in leaves:
+            t.grad = None
+        fwd().backward(gy)
+        return leaves[0].grad
+
+    return run
+
+
 def write_atomic(path: Path, text: str) -> None:
     """Writes `text` to `path` through a temporary file and os.replace, so a reader (or an
     interrupted run) never sees a half-written results file."""

@@ -55,9 +55,10 @@ def arguments(doc: str, *, epochs: int, lr: float, dropout: float, out: str,
 
 
 def mnist_splits(args: Any, standardize: Any) -> dict[str, tuple[ember.Tensor, ember.Tensor]]:
-    """{"train", "val", "test"}: (images, labels); 60,000 training images split into
-    train / validation by a seeded permutation, pixels mapped by ``standardize(train_images)``
-    (a function returning the transform, fitted on the training part only)."""
+    """Applies --threads and --seed (so the model built next is seeded too), then returns
+    {"train", "val", "test"}: (images, labels); 60,000 training images split into train /
+    validation by a seeded permutation, pixels mapped by ``standardize(train_images)`` (a
+    function returning the transform, fitted on the training part only)."""
     if args.threads:
         ember.set_num_threads(args.threads)
     ember.manual_seed(args.seed)

@@ -3,6 +3,8 @@ instruction set this machine has), and `assert_close` with one tolerance table."
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 import ember
@@ -22,6 +24,20 @@ TOLERANCES = {
 }
 
 CUDA = ember.cuda.is_available()
+
+MNIST_FILES = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+               "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
+
+
+def mnist_data_root() -> Path | None:
+    """The data folder holding mnist/ with the four original files: $EMBER_DATA, the
+    project's checkout layout (../shared/data beside the repository), or None."""
+    here = Path(__file__).resolve().parent.parent
+    for cand in (os.environ.get("EMBER_DATA"), here.parent / "shared" / "data",
+                 "/work/shared/data"):
+        if cand and all((Path(cand) / "mnist" / f).is_file() for f in MNIST_FILES):
+            return Path(cand)
+    return None
 
 
 def to_numpy(x: Any) -> np.ndarray:

@@ -15,20 +15,10 @@ from pathlib import Path
 import ember
 import numpy as np
 import pytest
+from conftest import mnist_data_root
 
 ROOT = Path(__file__).resolve().parent.parent
-FILES = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-         "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
-
-
-def _data() -> str | None:
-    for cand in (os.environ.get("EMBER_DATA"), str(ROOT.parent / "shared" / "data")):
-        if cand and all((Path(cand) / "mnist" / f).is_file() for f in FILES):
-            return cand
-    return None
-
-
-DATA = _data()
+DATA = mnist_data_root()
 pytestmark = pytest.mark.skipif(DATA is None, reason="MNIST files not found ($EMBER_DATA)")
 
 

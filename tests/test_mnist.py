@@ -8,29 +8,20 @@ import functools
 import gzip
 import hashlib
 import http.server
-import os
 import threading
 from pathlib import Path
 
 import ember
 import numpy as np
 import pytest
+from conftest import MNIST_FILES, mnist_data_root
 from ember.data import DataLoader
 from ember.data.datasets import MNIST, FashionMNIST, IDXError, read_idx
 from ember.data.transforms import Compose, Normalize, Standardize, ToTensor
 
-FILES = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-         "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
-
-
-def _real_root() -> Path | None:
-    for cand in (os.environ.get("EMBER_DATA"), "/work/shared/data"):
-        if cand and all((Path(cand) / "mnist" / f).is_file() for f in FILES):
-            return Path(cand) / "mnist"
-    return None
-
-
-REAL = _real_root()
+FILES = MNIST_FILES
+_ROOT = mnist_data_root()
+REAL = None if _ROOT is None else _ROOT / "mnist"
 needs_real = pytest.mark.skipif(REAL is None, reason="MNIST files not found ($EMBER_DATA/mnist)")
 
 

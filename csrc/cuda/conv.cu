@@ -230,25 +230,7 @@ bool is_depthwise(const ConvOpArgs& a) { return a.g.c == 1 && a.groups == a.c &&
 GemmProblem problem(DType dt, int64_t m, int64_t n, int64_t k, const void* A, int64_t rsa,
                     int64_t csa, const void* B, int64_t rsb, int64_t csb, void* C, int64_t rsc,
                     double beta) {
-  GemmProblem p{};
-  p.dtype = p.out_dtype = dt;
-  p.m = m;
-  p.n = n;
-  p.k = k;
-  p.a = A;
-  p.rsa = rsa;
-  p.csa = csa;
-  p.b = B;
-  p.rsb = rsb;
-  p.csb = csb;
-  p.c = C;
-  p.rsc = rsc;
-  p.csc = 1;
-  p.batch = 1;
-  p.alpha = 1.0;
-  p.beta = beta;
-  p.num_threads = 1;
-  return p;
+  return gemm_problem(dt, m, n, k, A, rsa, csa, B, rsb, csb, C, rsc, beta, 1);
 }
 
 void run_gemm(const GemmProblem& p) {

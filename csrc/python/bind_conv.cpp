@@ -171,25 +171,7 @@ bool direct_dense(const Conv& cv) {
 GemmProblem gemm(const Conv& cv, int64_t m, int64_t n, int64_t k, const void* a, int64_t rsa,
                  int64_t csa, const void* b, int64_t rsb, int64_t csb, void* c, double beta,
                  int threads) {
-  GemmProblem p{};
-  p.dtype = p.out_dtype = cv.cd;
-  p.m = m;
-  p.n = n;
-  p.k = k;
-  p.a = a;
-  p.rsa = rsa;
-  p.csa = csa;
-  p.b = b;
-  p.rsb = rsb;
-  p.csb = csb;
-  p.c = c;
-  p.rsc = n;
-  p.csc = 1;
-  p.batch = 1;
-  p.alpha = 1.0;
-  p.beta = beta;
-  p.num_threads = threads;
-  return p;
+  return gemm_problem(cv.cd, m, n, k, a, rsa, csa, b, rsb, csb, c, n, beta, threads);
 }
 
 int64_t batch_chunks(int64_t n) {

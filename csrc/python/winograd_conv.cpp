@@ -108,27 +108,12 @@ void point_gemm(const PointGemm& q, bool accumulate, Device dev) {
     b_off[k] = k * q.bs;
     c_off[k] = k * q.cs;
   }
-  GemmProblem p{};
-  p.dtype = p.out_dtype = DType::Float32;
-  p.m = q.m;
-  p.n = q.n;
-  p.k = q.k;
-  p.a = q.a;
-  p.rsa = q.rsa;
-  p.csa = q.csa;
-  p.b = q.b;
-  p.rsb = q.rsb;
-  p.csb = q.csb;
-  p.c = q.c;
-  p.rsc = q.rsc;
-  p.csc = 1;
+  GemmProblem p = gemm_problem(DType::Float32, q.m, q.n, q.k, q.a, q.rsa, q.csa, q.b, q.rsb,
+                               q.csb, q.c, q.rsc, accumulate ? 1.0 : 0.0, 1);
   p.batch = kWinoAlpha;
   p.a_offsets = a_off;
   p.b_offsets = b_off;
   p.c_offsets = c_off;
-  p.alpha = 1.0;
-  p.beta = accumulate ? 1.0 : 0.0;
-  p.num_threads = 1;
   gemm_kernel.pick(dev)(p);
 }
 

@@ -45,6 +45,32 @@ struct GemmProblem {
   int num_threads;  // the most threads to use; the kernel uses fewer for small problems
 };
 
+// One problem with the common defaults: C = A @ B + beta * C, alpha 1, unit column stride
+// for C, no batch, no bias. Callers change what else they need (batch offsets, bias).
+inline GemmProblem gemm_problem(DType dtype, int64_t m, int64_t n, int64_t k, const void* a,
+                                int64_t rsa, int64_t csa, const void* b, int64_t rsb,
+                                int64_t csb, void* c, int64_t rsc, double beta, int threads) {
+  GemmProblem p{};
+  p.dtype = p.out_dtype = dtype;
+  p.m = m;
+  p.n = n;
+  p.k = k;
+  p.a = a;
+  p.rsa = rsa;
+  p.csa = csa;
+  p.b = b;
+  p.rsb = rsb;
+  p.csb = csb;
+  p.c = c;
+  p.rsc = rsc;
+  p.csc = 1;
+  p.batch = 1;
+  p.alpha = 1.0;
+  p.beta = beta;
+  p.num_threads = threads;
+  return p;
+}
+
 using GemmFn = void (*)(const GemmProblem& p);
 extern DispatchTable<GemmFn> gemm_kernel;
 

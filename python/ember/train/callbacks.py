@@ -255,7 +255,7 @@ class CSVLogger(Callback):
                 self.keys = [k for k in reader.fieldnames or [] if k != "epoch"]
 
     def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
-        if getattr(self.trainer, "resumed", False):
+        if self.trainer.resumed:
             self.rows = [r for r in self.rows if int(r["epoch"]) < epoch]
 
     def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
